@@ -1,0 +1,133 @@
+"""The `alexnet` command.
+
+    alexnet list                                   experiments, presets, models, datasets
+    alexnet run EXPERIMENT --preset cpu [k=v ...]  train and write results/EXPERIMENT/cpu/
+    alexnet train --preset cpu [k=v ...]           any model/dataset/config; resumable
+    alexnet eval --checkpoint PATH [--ten-crop]    top-1/top-5 error of a checkpoint
+    alexnet layers [MODEL]                         the layer table (shapes, params, FLOPs)
+    alexnet bench WHAT                             throughput benchmarks
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import PRESETS, ConfigError, resolve, valid_keys
+
+
+def _list(args) -> int:
+    from . import experiments
+    from .data import LOADERS
+    from .models import MODELS
+    print(experiments.table().to_string(index=False))
+    print(f"\npresets:  {', '.join(PRESETS)}\nmodels:   {', '.join(sorted(MODELS))}"
+          f"\ndatasets: {', '.join(sorted(LOADERS))}\nconfig keys: {', '.join(valid_keys())}")
+    return 0
+
+
+def _run(args) -> int:
+    from .experiments import run_experiment
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    path = run_experiment(args.experiment, args.preset, args.overrides,
+                          Path(args.results) if args.results else None, seeds)
+    print(f"run record written to {path}")
+    print((path / "summary.json").read_text())
+    return 0
+
+
+def _train(args) -> int:
+    from .train import train
+    cfg = resolve(args.preset, args.overrides)
+    print(cfg.to_json())
+    result = train(cfg, out_dir=cfg.out)
+    print(json.dumps(result.history[-1] if result.history else {}, indent=1))
+    return 0
+
+
+def _eval(args) -> int:
+    import torch
+    from .data import load_data
+    from .evaluate import evaluate
+    from .models import build_model
+    from .train import pick_device
+    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    cfg = resolve("paper", {**state["config"], **_overrides_dict(args.overrides)})
+    if args.ten_crop or args.center:
+        cfg = cfg.replace(ten_crop=bool(args.ten_crop))
+    data, device = load_data(cfg), pick_device(cfg)
+    model = build_model(cfg, cfg.num_classes or data.num_classes, data.in_channels).to(device)
+    model.load_state_dict(state["model"])
+    print(json.dumps(evaluate(model, data.val.batches(0), device, cfg.precision, cfg.channels_last,
+                              progress=cfg.progress), indent=1))
+    return 0
+
+
+def _overrides_dict(items):
+    from .config import parse_overrides
+    return parse_overrides(items)
+
+
+def _layers(args) -> int:
+    from .models import MODELS, count_parameters, layer_table
+    cfg = resolve("paper", [f"model={args.model}", *args.overrides])
+    model = MODELS[cfg.model](cfg, cfg.num_classes or 1000, args.channels)
+    table = layer_table(model, (args.channels, cfg.image_size, cfg.image_size))
+    print(table.to_string(index=False))
+    print(f"total parameters: {count_parameters(model):,}   forward GFLOPs: {table.gflops.sum():.3f}")
+    return 0
+
+
+def _bench(args) -> int:
+    from . import bench
+    return bench.main(args.what, args.overrides)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="alexnet", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="experiments, presets, models, datasets").set_defaults(fn=_list)
+    r = sub.add_parser("run", help="run an experiment and write its run record")
+    r.add_argument("experiment")
+    r.add_argument("--preset", default="cpu", choices=PRESETS)
+    r.add_argument("--results", help="results folder (default: results/ of the checkout)")
+    r.add_argument("--seeds", help="comma-separated seeds (default: the experiment's)")
+    r.set_defaults(fn=_run)
+    t = sub.add_parser("train", help="train any model/dataset; resumable from --out")
+    t.add_argument("--preset", default="paper", choices=PRESETS)
+    t.set_defaults(fn=_train)
+    e = sub.add_parser("eval", help="evaluate a checkpoint (top-1/top-5 error)")
+    e.add_argument("--checkpoint", required=True)
+    crop = e.add_mutually_exclusive_group()
+    crop.add_argument("--ten-crop", action="store_true", help="§4.1: 10 crops, softmax averaged")
+    crop.add_argument("--center", action="store_true", help="a single centre crop")
+    e.set_defaults(fn=_eval)
+    lay = sub.add_parser("layers", help="the layer table of a model")
+    lay.add_argument("model", nargs="?", default="alexnet_paper")
+    lay.add_argument("--channels", type=int, default=3)
+    lay.set_defaults(fn=_layers)
+    b = sub.add_parser("bench", help="throughput benchmarks")
+    b.add_argument("what")
+    b.set_defaults(fn=_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, rest = parser().parse_known_args(argv)
+    unknown = [a for a in rest if "=" not in a]
+    if unknown:
+        print(f"alexnet: unrecognised arguments {' '.join(unknown)}; config overrides are "
+              f"KEY=VALUE with keys: {', '.join(valid_keys())}", file=sys.stderr)
+        return 2
+    args.overrides = rest
+    try:
+        return args.fn(args)
+    except ConfigError as err:
+        print(f"alexnet: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""One typed config whose defaults are the paper (§5), named presets, `key=value` overrides.
+
+    cfg = resolve("cpu", ["lr=0.02", "--epochs=3"])   # preset, then overrides, type-checked
+
+Every experiment starts from `Config()` (the paper), applies a base preset (`smoke`, `cpu`,
+`paper`), then the experiment's own preset, then the reader's overrides.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field, fields
+
+PRESETS = ("smoke", "cpu", "paper")
+
+
+class ConfigError(ValueError):
+    """A bad key or value; the message says what would have been valid."""
+
+
+@dataclass
+class Config:
+    # --- what to train ---------------------------------------------------------------
+    model: str = "alexnet_paper"   # a name in alexnet.models.MODELS
+    dataset: str = "imagenet"      # synthetic | fashion_mnist | cifar10 | imagenet
+    image_size: int = 227          # §3.5: 227x227x3 (the paper's text says 224; 227 makes 55x55 work)
+    num_classes: int = 0           # 0: take it from the dataset
+    # --- §5 Details of learning ------------------------------------------------------
+    epochs: int = 90               # §5: "roughly 90 cycles through the training set"
+    batch_size: int = 128          # §5
+    lr: float = 0.01               # §5: initial learning rate 0.01
+    momentum: float = 0.9          # §5
+    weight_decay: float = 5e-4     # §5: 0.0005, "not merely a regularizer"
+    nesterov: bool = False
+    schedule: str = "plateau"      # plateau (§5: ÷10 when val error stops improving) | step | cosine | constant
+    lr_drops: int = 3              # §5: "reduced three times prior to termination"
+    patience: int = 2              # epochs without val improvement before a plateau drop
+    step_every: int = 30           # step schedule: ÷10 every this many epochs (torchvision's recipe)
+    init: str = "paper"            # paper (§5: N(0, 0.01), biases 1/0) | kaiming | xavier | torch
+    # --- architecture switches (the ablations) -----------------------------------------
+    activation: str = "relu"       # relu (§3.1) | tanh
+    lrn: bool = True               # §3.3
+    pool: str = "overlap"          # overlap: z=3, s=2 (§3.4) | plain: z=s=2
+    dropout: float = 0.5           # §4.2, in fc6 and fc7
+    columns: int = 2               # §3.2: 2 columns (grouped convs) | 1 column, half the kernels
+    width: float = 1.0             # multiplies every conv width (CPU-scale nets)
+    # --- data -------------------------------------------------------------------------
+    data: str = ""                 # root; "" means $ALEXNET_DATA, else ./data
+    augment: str = "crop_flip"     # none | crop_flip (§4.1 first form) | crop_flip_pca (both forms)
+    pca_std: float = 0.1           # §4.1: alpha ~ N(0, 0.1)
+    train_limit: int = 0           # use only the first N training images (0: all)
+    val_limit: int = 0             # likewise for validation
+    workers: int = 0               # DataLoader worker processes for folder datasets
+    ten_crop: bool = False         # §4.1: evaluate on 10 crops, softmax averaged
+    # --- speed ------------------------------------------------------------------------
+    device: str = "auto"           # auto | cpu | cuda | cuda:1 ...
+    precision: str = "fp32"        # fp32 | bf16 (autocast; also on CPUs with AVX-512 bf16) | fp16
+    channels_last: bool = False
+    compile: bool = False          # torch.compile the model
+    threads: int = 0               # torch intra-op threads (0: leave torch's default)
+    # --- bookkeeping ------------------------------------------------------------------
+    seed: int = 0
+    out: str = "runs/train"        # checkpoints and logs of `alexnet train`
+    max_steps: int = 0             # cap steps per epoch (0: a whole epoch); for smoke runs
+    checkpoint_every: int = 0      # also checkpoint every N steps within an epoch (0: per epoch)
+    progress: bool = True          # tqdm bars
+
+    def replace(self, **changes) -> "Config":
+        return apply(self, changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+CHOICES = {
+    "dataset": ("synthetic", "fashion_mnist", "cifar10", "imagenet"),
+    "schedule": ("plateau", "step", "cosine", "constant"),
+    "init": ("paper", "kaiming", "xavier", "torch"),
+    "activation": ("relu", "tanh"),
+    "pool": ("overlap", "plain"),
+    "columns": (1, 2),
+    "augment": ("none", "crop_flip", "crop_flip_pca"),
+    "precision": ("fp32", "bf16", "fp16"),
+}
+
+# What the three scales change from the paper's defaults; experiments add their own.
+BASE_PRESETS: dict[str, dict] = {
+    "smoke": dict(dataset="synthetic", model="alexnet_small", image_size=32, epochs=2,
+                  batch_size=16, train_limit=64, val_limit=32, lr=0.01, progress=False),
+    "cpu": dict(threads=0, precision="bf16", channels_last=True),
+    "paper": dict(),
+}
+
+FIELD_TYPES = {f.name: f.type for f in fields(Config)}
+_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def valid_keys() -> list[str]:
+    return [f.name for f in fields(Config)]
+
+
+def _parse_bool(key: str, text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key}={text!r}: expected a boolean (true/false, 1/0, yes/no)")
+
+
+def coerce(key: str, value):
+    """Check `value` against the field's type (parsing strings) and its allowed choices."""
+    if key not in FIELD_TYPES:
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+    kind = _TYPES[FIELD_TYPES[key]]
+    if isinstance(value, str) and kind is not str:
+        try:
+            value = _parse_bool(key, value) if kind is bool else kind(value)
+        except ValueError as err:
+            if isinstance(err, ConfigError):
+                raise
+            raise ConfigError(f"{key}={value!r}: expected {kind.__name__}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}={value!r}: expected {kind.__name__}, got {type(value).__name__}")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f"{key}={value!r}: choose one of {', '.join(map(str, CHOICES[key]))}")
+    return value
+
+
+def apply(cfg: Config, changes: dict) -> Config:
+    """A copy of `cfg` with `changes` applied, each key and value checked."""
+    checked = {k: coerce(k, v) for k, v in changes.items()}
+    return dataclasses.replace(cfg, **checked)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """['--lr=0.1', 'epochs=3'] -> {'lr': '0.1', 'epochs': '3'} (values checked in `apply`)."""
+    out = {}
+    for item in items:
+        text = item[2:] if item.startswith("--") else item
+        if "=" not in text:
+            raise ConfigError(f"override {item!r} is not KEY=VALUE; valid keys: {', '.join(valid_keys())}")
+        key, value = text.split("=", 1)
+        out[key.replace("-", "_")] = value
+    return out
+
+
+def resolve(preset: str = "paper", overrides: list[str] | dict | None = None,
+            experiment_preset: dict | None = None) -> Config:
+    """Config() (the paper) <- base preset <- experiment preset <- overrides."""
+    if preset not in BASE_PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    cfg = apply(Config(), BASE_PRESETS[preset])
+    cfg = apply(cfg, experiment_preset or {})
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    return apply(cfg, overrides or {})
+
+
+def default_preset() -> str:
+    """What a chapter uses: $ALEXNET_PRESET, else `paper` on a GPU, else `cpu`."""
+    env = os.environ.get("ALEXNET_PRESET")
+    if env:
+        if env not in PRESETS:
+            raise ConfigError(f"ALEXNET_PRESET={env!r}; choose one of {', '.join(PRESETS)}")
+        return env
+    import torch
+    return "paper" if torch.cuda.is_available() else "cpu"

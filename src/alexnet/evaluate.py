@@ -1,0 +1,50 @@
+"""Top-1 and top-5 error (§2), on single images or on crops whose softmax is averaged (§4.1)."""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16/fp16 autocast where asked for (bf16 also runs on CPUs with AVX-512 bf16)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def topk_errors(scores: torch.Tensor, y: torch.Tensor, ks=(1, 5)) -> dict[int, int]:
+    """Number of examples whose label is not among the k highest scores, for each k."""
+    top = scores.topk(min(max(ks), scores.shape[1]), dim=1).indices          # (B, kmax)
+    hit = top == y[:, None]
+    return {k: int((~hit[:, :k].any(1)).sum()) for k in ks}
+
+
+@torch.no_grad()
+def evaluate(model, batches, device: torch.device, precision: str = "fp32",
+             channels_last: bool = False, progress: bool = False, desc: str = "eval") -> dict:
+    """Mean loss, top-1 and top-5 error over `batches` of (x, y).
+
+    x is (B, C, H, W), or (B, n_crops, C, H, W) for multi-crop testing: then the softmax
+    outputs of the crops are averaged per image, as §4.1 describes for the 10 patches.
+    """
+    model.eval()
+    loss_sum, n, wrong = 0.0, 0, {1: 0, 5: 0}
+    for x, y in tqdm(batches, desc=desc, leave=False, disable=not progress):
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        crops = x.shape[1] if x.dim() == 5 else 1
+        x = x.flatten(0, 1) if x.dim() == 5 else x
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(device, precision):
+            logits = model(x).float()
+        probs = logits.softmax(1).view(y.shape[0], crops, -1).mean(1)      # (B, classes)
+        loss_sum += float(F.nll_loss(probs.clamp_min(1e-12).log(), y, reduction="sum"))
+        for k, v in topk_errors(probs, y).items():
+            wrong[k] += v
+        n += y.shape[0]
+    return dict(loss=loss_sum / max(n, 1), top1_err=wrong[1] / max(n, 1),
+                top5_err=wrong[5] / max(n, 1), n=n)

@@ -1,0 +1,144 @@
+"""Run records: what the book shows, with where it came from.
+
+    results/<experiment>/<preset>/
+        config.json      the resolved configuration(s)
+        provenance.json  git commit and dirty flag, command, versions, hardware, times, seeds, data
+        metrics.csv      one row per epoch or evaluation
+        summary.json     the numbers the text quotes (mean, spread, n seeds)
+
+Only `alexnet run` writes them; chapters read them back with `load`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The checkout holding this package (src/alexnet -> ..), else the working directory."""
+    root = PACKAGE_DIR.parents[1]
+    return root if (root / "pyproject.toml").exists() else Path.cwd()
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("ALEXNET_RESULTS", project_root() / "results"))
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def git_state(where: Path = PACKAGE_DIR) -> dict:
+    """The commit of the code that is running and whether its tree differs from it."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "."))
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "", True
+    return dict(commit=commit or "unknown", dirty=dirty)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict:
+    import torch
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return dict(cpu=cpu_model(), cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                gpus=gpus, cuda=torch.version.cuda if gpus else None)
+
+
+def provenance(*, command: str, started: str, seeds: list[int], data: dict | None = None,
+               world_size: int = 1, extra: dict | None = None) -> dict:
+    import torch
+    import torchvision
+    return dict(git=git_state(), command=command, python=sys.version.split()[0],
+                torch=torch.__version__, torchvision=torchvision.__version__,
+                platform=platform.platform(), hardware=hardware(), world_size=world_size,
+                started_utc=started, ended_utc=utc_now(), seeds=seeds, data=data or {},
+                **(extra or {}))
+
+
+def summarize(values) -> dict:
+    """mean, sample std and n of a list of per-seed numbers (what the text quotes)."""
+    s = pd.Series(list(values), dtype=float)
+    return dict(mean=float(s.mean()), std=float(s.std()) if len(s) > 1 else 0.0, n=int(len(s)),
+                values=[float(v) for v in s])
+
+
+def write(experiment: str, preset: str, *, config: dict, metrics: pd.DataFrame, summary: dict,
+          provenance: dict, root: Path | None = None) -> Path:
+    out = Path(root or results_root()) / experiment / preset
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+    metrics.to_csv(out / "metrics.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return out
+
+
+@dataclass
+class Record:
+    experiment: str
+    preset: str
+    path: Path
+    config: dict
+    provenance: dict
+    metrics: pd.DataFrame
+    summary: dict
+
+    def line(self) -> str:
+        return provenance_line(self)
+
+
+def load(experiment: str, preset: str | None = None, root: Path | None = None) -> Record:
+    """The committed record of `experiment` at `preset` (default: the chapter's preset,
+    falling back to `cpu` when none was committed for it)."""
+    from .config import default_preset
+    base = Path(root or results_root()) / experiment
+    wanted = preset or default_preset()
+    path = base / wanted
+    if not path.exists() and preset is None:
+        path = base / "cpu"
+    if not (path / "summary.json").exists():
+        have = sorted(p.name for p in base.iterdir()) if base.exists() else []
+        raise FileNotFoundError(
+            f"no run record at {path} (committed presets: {', '.join(have) or 'none'}); make it with "
+            f"`alexnet run {experiment} --preset {wanted}`")
+    return Record(experiment, path.name, path,
+                  json.loads((path / "config.json").read_text()),
+                  json.loads((path / "provenance.json").read_text()),
+                  pd.read_csv(path / "metrics.csv"),
+                  json.loads((path / "summary.json").read_text()))
+
+
+def provenance_line(rec: Record) -> str:
+    """One line for a caption: hardware, preset, commit, seeds, date."""
+    p, hw = rec.provenance, rec.provenance.get("hardware", {})
+    where = ", ".join(hw.get("gpus") or []) or f"{hw.get('cpu', '?')} ({hw.get('torch_threads', '?')} threads)"
+    seeds = p.get("seeds") or []
+    seed_txt = (f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}") if seeds else ""
+    commit = p.get("git", {}).get("commit", "unknown")[:7] + ("+dirty" if p.get("git", {}).get("dirty") else "")
+    data = p.get("data", {}).get("dataset", "")
+    return (f"Run record `{rec.experiment}/{rec.preset}`: {where}; torch {p.get('torch')}; "
+            f"{data + '; ' if data else ''}{seed_txt}; commit {commit}; {p.get('ended_utc', '')[:10]}.")

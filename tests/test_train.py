@@ -1,0 +1,76 @@
+import math
+
+import pytest
+import torch
+
+from alexnet.config import resolve
+from alexnet.schedules import Schedule
+from alexnet.train import Interrupted, NonFiniteLoss, train
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path, monkeypatch):
+    cfg = resolve("smoke", ["epochs=3", "checkpoint_every=2"])
+    straight = train(cfg, out_dir=tmp_path / "a", log=lambda *_: None)
+
+    # Stop the second run mid-epoch, as SIGTERM would, then resume it.
+    import alexnet.train as T
+    real = T.train_epoch
+    calls = {"n": 0}
+
+    def stop_in_epoch_two(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            args[-2].requested = True            # the StopSignal flag
+        return real(*args, **kw)
+    monkeypatch.setattr(T, "train_epoch", stop_in_epoch_two)
+    with pytest.raises(Interrupted, match="resume"):
+        train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
+    monkeypatch.setattr(T, "train_epoch", real)
+    resumed = train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
+
+    a, b = weights(straight.model), weights(resumed.model)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3]
+    assert resumed.history[-1]["val_top1_err"] == straight.history[-1]["val_top1_err"]
+    assert (tmp_path / "b" / "metrics.csv").exists()
+
+
+def test_resume_refuses_a_different_config(tmp_path):
+    cfg = resolve("smoke", ["epochs=1"])
+    train(cfg, out_dir=tmp_path, log=lambda *_: None)
+    with pytest.raises(ValueError, match="different configuration.*lr"):
+        train(cfg.replace(lr=0.5), out_dir=tmp_path, log=lambda *_: None)
+
+
+def test_non_finite_loss_stops_with_the_step():
+    cfg = resolve("smoke", ["lr=1e6", "init=kaiming", "epochs=3", "dropout=0"])
+    with pytest.raises(NonFiniteLoss, match=r"epoch \d+, step \d+"):
+        train(cfg, log=lambda *_: None)
+
+
+def test_training_learns_the_synthetic_task():
+    cfg = resolve("smoke", ["epochs=6", "init=xavier", "lr=0.01", "train_limit=256", "lrn=false"])
+    result = train(cfg, log=lambda *_: None)
+    first, last = result.history[0], result.history[-1]
+    assert last["train_loss"] < first["train_loss"]
+    assert last["val_top1_err"] < 0.6                      # chance is 0.9
+
+
+def test_plateau_schedule_divides_by_ten_three_times():
+    s = Schedule(resolve("paper", ["patience=1"]))
+    lrs = [s.after_epoch(e, err) for e, err in enumerate([0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4])]
+    assert lrs == pytest.approx([0.01, 0.01, 0.001, 0.0001, 1e-5, 1e-5, 1e-5])
+    step = Schedule(resolve("paper", ["schedule=step", "step_every=2"]))
+    assert [step.after_epoch(e, 0) for e in range(4)] == pytest.approx([0.01, 0.001, 0.001, 1e-4])
+    assert math.isclose(Schedule(resolve("paper", ["schedule=cosine", "epochs=2"])).after_epoch(1, 0), 0.0,
+                        abs_tol=1e-12)
+
+
+def test_bf16_channels_last_runs():
+    cfg = resolve("smoke", ["epochs=1", "precision=bf16", "channels_last=true"])
+    result = train(cfg, log=lambda *_: None)
+    assert math.isfinite(result.history[0]["train_loss"])
