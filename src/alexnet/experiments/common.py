@@ -1,6 +1,7 @@
 """What most experiments do: train a few variants of one config over seeds, and tabulate."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,8 @@ from ..train import TrainResult, train
 
 def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
     """Checkpoints of an experiment's runs, so an interrupted experiment resumes."""
-    return records.project_root() / "runs" / experiment / preset / f"{variant}-seed{seed}"
+    runs = Path(os.environ.get("ALEXNET_RUNS", records.project_root() / "runs"))
+    return runs / experiment / preset / f"{variant}-seed{seed}"
 
 
 def run_variants(experiment: str, preset: str, base: Config, variants: dict[str, dict],
