@@ -17,4 +17,4 @@ export ALEXNET_RESULTS="$root/results" ALEXNET_RUNS="$root/runs/${commit:0:10}" 
 cd "$wt"
 extra=()
 [ "$1" = run ] && extra=(--results "$root/results")
-exec flock /tmp/alexnet-cpu.lock "$root/.venv/bin/python" -m alexnet "$@" "${extra[@]}"
+flock /tmp/alexnet-cpu.lock "$root/.venv/bin/python" -m alexnet "$@" "${extra[@]}"
