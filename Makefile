@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # pip here warns about every missing local index folder; keep the log readable.
-QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: venv test book clean data
 
