@@ -43,6 +43,7 @@ class Config:
     lrn: bool = True               # §3.3
     pool: str = "overlap"          # overlap: z=3, s=2 (§3.4) | plain: z=s=2
     dropout: float = 0.5           # §4.2, in fc6 and fc7
+    dropout_style: str = "vanilla"  # §4.2: x0.5 at test | inverted (x2 at training, torch.nn.Dropout); read by cifar_alexnet
     columns: int = 2               # §3.2: 2 columns (grouped convs) | 1 column, half the kernels
     width: float = 1.0             # multiplies every conv width (CPU-scale nets)
     # --- data -------------------------------------------------------------------------
@@ -82,6 +83,7 @@ CHOICES = {
     "init": ("paper", "kaiming", "xavier", "torch"),
     "activation": ("relu", "tanh"),
     "pool": ("overlap", "plain"),
+    "dropout_style": ("vanilla", "inverted"),
     "columns": (1, 2),
     "augment": ("none", "crop_flip", "crop_flip_pca"),
     "precision": ("fp32", "bf16", "fp16"),

@@ -40,3 +40,7 @@ def build_model(cfg, num_classes: int, in_channels: int):
         model = MODELS[cfg.model](cfg, num_classes, in_channels)
         INITS[cfg.init](model)
     return model
+
+
+from .cifar_alexnet import from_config as _cifar_alexnet  # noqa: E402  (§3.4/§4.2 ablations)
+register("cifar_alexnet", _cifar_alexnet)
