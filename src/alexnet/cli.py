@@ -38,11 +38,15 @@ def _run(args) -> int:
 
 
 def _train(args) -> int:
+    from .parallel import env_ranks
     from .train import train
     cfg = resolve(args.preset, args.overrides)
-    print(cfg.to_json())
+    main_rank = env_ranks()[0] == 0                          # under torchrun, rank 0 alone prints
+    if main_rank:
+        print(cfg.to_json())
     result = train(cfg, out_dir=cfg.out)
-    print(json.dumps(result.history[-1] if result.history else {}, indent=1))
+    if main_rank:
+        print(json.dumps(result.history[-1] if result.history else {}, indent=1))
     return 0
 
 

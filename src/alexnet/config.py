@@ -60,6 +60,7 @@ class Config:
     channels_last: bool = False
     compile: bool = False          # torch.compile the model
     threads: int = 0               # torch intra-op threads (0: leave torch's default)
+    parallel: str = "auto"         # several devices: none | ddp | columns (§3.2's split) | weird_trick; auto: ddp under torchrun
     # --- bookkeeping ------------------------------------------------------------------
     seed: int = 0
     out: str = "runs/train"        # checkpoints and logs of `alexnet train`
@@ -87,6 +88,7 @@ CHOICES = {
     "columns": (1, 2),
     "augment": ("none", "crop_flip", "crop_flip_pca"),
     "precision": ("fp32", "bf16", "fp16"),
+    "parallel": ("auto", "none", "ddp", "columns", "weird_trick"),
 }
 
 # What the three scales change from the paper's defaults; experiments add their own.

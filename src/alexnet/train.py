@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import parallel
 from .config import Config
 from .data import DataBundle, load_data
 from .data.batches import step_seed
@@ -94,8 +95,35 @@ def save_checkpoint(path: Path, **state) -> None:
     os.replace(tmp, path)                                   # never a half-written checkpoint
 
 
+class Estimate:
+    """images/s over the first steps of a run -> time per epoch and to the end, printed once.
+    Steps 1-2 are skipped: they include warm-up (cuDNN autotuning, compilation, page faults)."""
+
+    def __init__(self, cfg: Config, steps: int, epochs_left: float, log):
+        self.images, self.steps, self.epochs_left, self.log = cfg.batch_size, steps, epochs_left, log
+        self.t0, self.done = None, False
+
+    def tick(self, done: int, last: bool) -> None:        # done: steps run so far in this call
+        if self.done:
+            return
+        if done == 2:
+            self.t0 = time.perf_counter()
+        elif self.t0 is not None and (done == 12 or last):
+            rate = (done - 2) * self.images / (time.perf_counter() - self.t0)
+            epoch = self.steps * self.images / rate
+            self.log(f"estimate: {rate:.0f} images/s over steps 3-{done} -> {_hms(epoch)} per epoch, "
+                     f"{_hms(epoch * self.epochs_left)} to finish")
+            self.done = True
+
+
+def _hms(seconds: float) -> str:
+    h, rem = divmod(int(seconds), 3600)
+    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
+
+
 def train_epoch(model, opt, scaler, data: DataBundle, cfg: Config, device, epoch: int,
-                start: int, totals: dict, stop: StopSignal, save) -> dict:
+                start: int, totals: dict, stop: StopSignal, save, *, dist=parallel.Dist(),
+                estimate: Estimate | None = None) -> dict:
     """One pass over the training batches from step `start`; returns the running totals."""
     model.train()
     steps = min(len(data.train), cfg.max_steps) if cfg.max_steps else len(data.train)
@@ -127,9 +155,12 @@ def train_epoch(model, opt, scaler, data: DataBundle, cfg: Config, device, epoch
         bar.update(1)
         if cfg.progress and step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        if stop.requested or (cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0):
+        if estimate:
+            estimate.tick(step + 1 - start, step + 1 == steps)
+        stopping = dist.any(stop.requested)                 # all ranks stop at the same step
+        if stopping or (cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0):
             save(epoch, step + 1, totals)
-            if stop.requested:
+            if stopping:
                 raise Interrupted(f"stopped by a signal at epoch {epoch + 1}, step {step + 1}; "
                                   "checkpoint saved, run the same command again to resume")
     bar.close()
@@ -142,51 +173,61 @@ def train_epoch(model, opt, scaler, data: DataBundle, cfg: Config, device, epoch
 def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | None = None,
           log=print) -> TrainResult:
     """Train `cfg.model` on `cfg.dataset` for `cfg.epochs`; checkpoint each epoch in `out_dir`."""
-    device = pick_device(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    # torchrun's RANK/WORLD_SIZE -> process group, this rank's device, the parallel mode.
+    dist = parallel.setup(cfg, pick_device(cfg))
+    device, log = dist.device, dist.log(log)                # rank 0 alone logs and writes
     data = data or load_data(cfg)
+    mine = parallel.shard_data(data, dist)                  # this rank's rows of each batch
     model = build_model(cfg, cfg.num_classes or data.num_classes, data.in_channels).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt, schedule = make_optimizer(model, cfg), Schedule(cfg)
+    net = parallel.wrap(model, dist)                        # DDP, a column, ... or `model`
+    opt, schedule = make_optimizer(net, cfg), Schedule(cfg)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
-    step_fn = torch.compile(model) if cfg.compile else model
+    step_fn = torch.compile(net) if cfg.compile else net
     history, epoch0, step0 = [], 0, 0
     totals = _zero_totals(device)
-    ckpt = Path(out_dir) / "checkpoint.pt" if out_dir else None
+    ckpt = dist.checkpoint(out_dir)                         # one file, or one per rank's share
     if ckpt and ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=False)
         _check_same_run(state["config"], cfg, ckpt)
-        model.load_state_dict(state["model"])
+        parallel.unwrap(net).load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         history, epoch0, step0 = state["history"], state["epoch"], state["step"]
         totals = {k: torch.as_tensor(v, device=device) for k, v in state["totals"].items()}
         log(f"resumed from {ckpt}: epoch {epoch0 + 1}, step {step0}")
-    elif ckpt:
+    elif ckpt and dist.main:
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         (ckpt.parent / "config.json").write_text(cfg.to_json())
 
     def save(epoch, step, totals_now):
-        if ckpt:
-            save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(),
+        if ckpt and dist.writes_checkpoint():
+            ckpt.parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(ckpt, model=parallel.unwrap(net).state_dict(), optimizer=opt.state_dict(),
                             schedule=schedule.state_dict(), history=history, epoch=epoch, step=step,
                             totals={k: v.detach().cpu() for k, v in totals_now.items()},
                             config=cfg.to_dict())
 
-    with StopSignal() as stop:
+    steps = min(len(data.train), cfg.max_steps) if cfg.max_steps else len(data.train)
+    estimate = Estimate(cfg, steps, cfg.epochs - epoch0 - step0 / max(steps, 1), log)
+    with StopSignal() as stop, dist:
         for epoch in range(epoch0, cfg.epochs):
             for group in opt.param_groups:
                 group["lr"] = schedule.lr
             t0 = time.perf_counter()
-            totals = train_epoch(step_fn, opt, scaler, data, cfg, device, epoch,
-                                 step0 if epoch == epoch0 else 0, totals, stop, save)
+            totals = train_epoch(step_fn, opt, scaler, mine, cfg, device, epoch,
+                                 step0 if epoch == epoch0 else 0, totals, stop, save,
+                                 dist=dist, estimate=estimate)
             seconds = time.perf_counter() - t0
-            val = evaluate(step_fn, data.val.batches(epoch), device, cfg.precision, cfg.channels_last)
-            n = int(totals["n"])
-            row = dict(epoch=epoch + 1, lr=schedule.lr, train_loss=float(totals["loss"]) / n,
-                       train_err=float(totals["wrong"]) / n, val_loss=val["loss"],
+            val = parallel.reduce_eval(evaluate(step_fn, mine.val.batches(epoch), device, cfg.precision,
+                                                cfg.channels_last), dist)
+            seen = parallel.reduce_totals(totals, dist)     # every rank's images
+            n = int(seen["n"])
+            row = dict(epoch=epoch + 1, lr=schedule.lr, train_loss=float(seen["loss"]) / n,
+                       train_err=float(seen["wrong"]) / n, val_loss=val["loss"],
                        val_top1_err=val["top1_err"], val_top5_err=val["top5_err"],
                        seconds=seconds, images_per_s=n / seconds if step0 == 0 or epoch > epoch0 else math.nan)
             history.append(row)
@@ -194,10 +235,10 @@ def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | Non
             schedule.after_epoch(epoch, val["top1_err"])
             totals = _zero_totals(device)
             save(epoch + 1, 0, totals)
-    if ckpt:
+    if ckpt and dist.main:
         import pandas as pd
         pd.DataFrame(history).to_csv(ckpt.parent / "metrics.csv", index=False)
-    return TrainResult(model, history, data, cfg, device, Path(out_dir) if out_dir else None)
+    return TrainResult(parallel.unwrap(net), history, data, cfg, device, Path(out_dir) if out_dir else None)
 
 
 def _zero_totals(device) -> dict:
