@@ -1,0 +1,208 @@
+"""The loader for image folders: workers decode to uint8 256x256 (§2), the main process
+transforms whole batches (§4.1), seeded by (seed, epoch, step).
+
+Why split it so: decoding is the per-image work and parallelises over processes; crops,
+flips, colour noise and normalisation are cheap tensor ops on a batch. Keeping all the
+randomness in the main process makes a run's batches independent of the number of workers,
+so a resumed run is exact.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .batches import step_seed
+from .images import SIDE, UnreadableImage, load_256
+from .pca import pca_shift
+
+
+class Folder(Dataset):
+    """Item i -> (uint8 (3, 256, 256) or None, label, None or 'path: reason')."""
+
+    def __init__(self, items: list[tuple[str, int]]):
+        self.items = items
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        path, label = self.items[i]
+        try:
+            return load_256(path), label, None
+        except UnreadableImage as err:
+            return None, label, str(err)
+
+
+def collate(rows):
+    """Stack the readable images; pass the unreadable ones' reasons on to be reported."""
+    good = [(img, label) for img, label, _ in rows if img is not None]
+    failed = [why for img, _, why in rows if img is None]
+    x = torch.stack([g[0] for g in good]) if good else torch.empty(0, 3, SIDE, SIDE, dtype=torch.uint8)
+    return x, torch.tensor([g[1] for g in good], dtype=torch.int64), failed
+
+
+def one_thread(_):
+    torch.set_num_threads(1)    # each worker decodes one image at a time; more threads oversubscribe
+
+
+_reported: set[str] = set()
+
+
+def report(failed: list[str]) -> None:
+    """Say once per file (per process) that it is skipped, with the decoder's reason."""
+    for why in failed:
+        if why not in _reported:
+            _reported.add(why)
+            print(f"alexnet: skipping unreadable image {why}", file=sys.stderr)
+
+
+def decode_all(items, workers: int = 0) -> tuple[torch.Tensor, list[tuple[str, int]]]:
+    """Every item decoded once into RAM: (uint8 (N, 3, 256, 256), the readable items)."""
+    images = torch.empty(len(items), 3, SIDE, SIDE, dtype=torch.uint8)
+    keep, failed = [], []
+    rows = DataLoader(Folder(items), batch_size=None, num_workers=workers,
+                      worker_init_fn=one_thread if workers else None)
+    for i, (img, _, why) in enumerate(rows):
+        if img is None:
+            failed.append(why)
+            continue
+        images[len(keep)] = img
+        keep.append(items[i])
+    report(failed)
+    return images[:len(keep)], keep
+
+
+def ten_crop_boxes(h: int, w: int, size: int) -> list[tuple[int, int, bool]]:
+    """§4.1 test: "the four corner patches and the center patch as well as their horizontal
+    reflections", as (top, left, flip) in torchvision's ten_crop order (the second five are
+    the five crops of the reflected image)."""
+    five = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), ((h - size) // 2, (w - size) // 2)]
+    return [(t, l, False) for t, l in five] + [(t, w - size - l, True) for t, l in five]
+
+
+def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    """x (B, C, H, W) -> (B, 10, C, size, size)."""
+    crops = [x[..., t:t + size, l:l + size] for t, l, _ in ten_crop_boxes(*x.shape[-2:], size)]
+    return torch.stack(crops[:5] + [c.flip(-1) for c in crops[5:]], dim=1)
+
+
+class _Steps:
+    """A batch sampler whose per-step index lists are set before each epoch (persistent workers)."""
+
+    def __init__(self):
+        self.index_lists: list[list[int]] = []
+
+    def __iter__(self):
+        return iter(self.index_lists)
+
+    def __len__(self):
+        return len(self.index_lists)
+
+
+class FolderLoader:
+    """Batches of 256x256 images from a folder (`images` given: held in RAM) for training or
+    evaluation; `.batches(epoch, start)` and `len()` as `MemoryLoader`.
+
+    stats: the training set's mean_image (3, 256, 256), channel_mean/std (3,), eigvals/eigvecs.
+    """
+
+    def __init__(self, items, stats, *, batch_size, image_size, train, augment="none", seed=0,
+                 mean="image", pca_std=0.1, ten_crop=False, workers=0, images=None):
+        self.items, self.images = items, images
+        self.labels = torch.tensor([label for _, label in items], dtype=torch.int64)
+        self.batch_size, self.image_size, self.train = batch_size, image_size, train
+        self.augment, self.seed, self.pca_std = (augment if train else "none"), seed, pca_std
+        self.ten_crop, self.workers = ten_crop and not train, workers
+        self.mean = stats["mean_image"] if mean == "image" else stats["channel_mean"].view(3, 1, 1)
+        self.std = stats["channel_std"].view(3, 1, 1)
+        self.pca = (stats["eigvals"], stats["eigvecs"]) if self.augment == "crop_flip_pca" else None
+        self.drop_last = train
+        self._loader = self._sampler = self._mean_np = self._scale_np = None
+
+    def __len__(self) -> int:
+        n = len(self.items)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        if not self.train:
+            return torch.arange(len(self.items))
+        return torch.randperm(len(self.items), generator=torch.Generator().manual_seed(step_seed(self.seed, epoch, -1)))
+
+    def raw_batches(self, epoch: int, start: int = 0):
+        """(step, uint8 (B, 3, 256, 256), labels) from step `start` on."""
+        order, b = self.order(epoch), self.batch_size
+        steps = [order[s * b:(s + 1) * b] for s in range(start, len(self))]
+        if self.images is not None:
+            for step, idx in enumerate(steps, start):
+                yield step, self.images[idx], self.labels[idx]
+            return
+        if self._loader is None:
+            self._sampler = _Steps()
+            self._loader = DataLoader(Folder(self.items), batch_sampler=self._sampler, collate_fn=collate,
+                                      num_workers=self.workers, persistent_workers=self.workers > 0,
+                                      worker_init_fn=one_thread if self.workers else None,
+                                      prefetch_factor=4 if self.workers else None)
+        self._sampler.index_lists = [idx.tolist() for idx in steps]
+        for step, (x, y, failed) in enumerate(self._loader, start):
+            report(failed)
+            if len(y):                       # a batch of only unreadable files is skipped
+                yield step, x, y
+
+    def batches(self, epoch: int = 0, start: int = 0):
+        for step, raw, y in self.raw_batches(epoch, start):
+            gen = torch.Generator().manual_seed(step_seed(self.seed, epoch, step))
+            yield (self.train_transform(raw, gen) if self.train else self.eval_transform(raw)), y
+
+    def __iter__(self):
+        return self.batches(0)
+
+    # Crops, flips and normalisation run per image in numpy, written straight into one float
+    # array: one pass over the pixels. (On 2 busy cores torch's threaded kernels on the whole
+    # batch, which need three passes, ran 3-4x slower.) (x/255 + shift - mean) / std.
+    def _constants(self):
+        if self._mean_np is None:
+            std = self.std.double()
+            self._mean_np = (self.mean / std).float().numpy()          # (3, 256, 256) or (3, 1, 1)
+            self._scale_np = (1.0 / (255 * std)).float().numpy()       # (3, 1, 1)
+        return self._mean_np, self._scale_np
+
+    def normalised_crops(self, raw: torch.Tensor, boxes, shift=None) -> torch.Tensor:
+        """raw uint8 (B, 3, 256, 256); boxes[b] = [(top, left, flip), ...] (K per image);
+        shift: (B, 3) colour offsets in [0, 1] units. -> float32 (B, K, 3, S, S)."""
+        s, (mean, scale) = self.image_size, self._constants()
+        arr, per_pixel = raw.numpy(), mean.shape[-1] > 1
+        out = np.empty((len(boxes), len(boxes[0]), 3, s, s), np.float32)
+        extra = None if shift is None else (shift / self.std.view(1, 3)).numpy()[:, :, None, None]
+        for b, image_boxes in enumerate(boxes):
+            for k, (top, left, flip) in enumerate(image_boxes):
+                step = -1 if flip else 1
+                crop = arr[b, :, top:top + s, left:left + s][:, :, ::step]
+                m = mean[:, top:top + s, left:left + s][:, :, ::step] if per_pixel else mean
+                np.multiply(crop, scale, out=out[b, k])
+                np.subtract(out[b, k], m, out=out[b, k])
+                if extra is not None:
+                    out[b, k] += extra[b]
+        return torch.from_numpy(out)
+
+    def eval_transform(self, raw: torch.Tensor) -> torch.Tensor:
+        """Centre crop (B, 3, S, S), or 10 crops (B, 10, 3, S, S) for softmax averaging."""
+        if self.ten_crop:
+            return self.normalised_crops(raw, [ten_crop_boxes(SIDE, SIDE, self.image_size)] * len(raw))
+        off = (SIDE - self.image_size) // 2
+        return self.normalised_crops(raw, [[(off, off, False)]] * len(raw))[:, 0]
+
+    def train_transform(self, raw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """§4.1: a random S x S patch of the 256x256 image, reflected with probability 1/2
+        (33 x 33 x 2 = 2,178 choices for S = 224); PCA colour noise for crop_flip_pca."""
+        if self.augment == "none":
+            return self.eval_transform(raw)
+        b, s = raw.shape[0], self.image_size
+        oy = torch.randint(0, SIDE - s + 1, (b,), generator=gen).tolist()
+        ox = torch.randint(0, SIDE - s + 1, (b,), generator=gen).tolist()
+        flip = (torch.rand(b, generator=gen) < 0.5).tolist()
+        shift = None if self.pca is None else pca_shift(b, *self.pca, std=self.pca_std, generator=gen)
+        return self.normalised_crops(raw, [[box] for box in zip(oy, ox, flip)], shift)[:, 0]
