@@ -39,12 +39,16 @@ def _run(args) -> int:
 
 def _train(args) -> int:
     from .parallel import env_ranks
-    from .train import train
+    from .train import Interrupted, train
     cfg = resolve(args.preset, args.overrides)
     main_rank = env_ranks()[0] == 0                          # under torchrun, rank 0 alone prints
     if main_rank:
         print(cfg.to_json())
-    result = train(cfg, out_dir=cfg.out)
+    try:
+        result = train(cfg, out_dir=cfg.out)
+    except Interrupted as err:                                 # SIGTERM/SIGINT: checkpoint saved
+        print(f"alexnet: {err}", file=sys.stderr)
+        return 143
     if main_rank:
         print(json.dumps(result.history[-1] if result.history else {}, indent=1))
     return 0
