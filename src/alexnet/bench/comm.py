@@ -1,0 +1,106 @@
+"""`alexnet bench comm`: one training step of each parallel mode on 2 gloo processes
+(CPU), split into compute and communication, with the bytes each rank sent counted in
+the collectives and derived from the layer shapes.
+
+    alexnet bench comm                       # the paper's net, batch 128, 227x227, fp32
+    alexnet bench comm batch_size=32 max_steps=2
+
+Communication seconds are the time a rank spends blocked in collectives (DDP's bucket
+all-reduces are waited for, so they do not overlap the backward pass here); compute is
+the rest of the step. Two processes share this machine's cores, one thread each.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+
+import pandas as pd
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .. import records
+from ..config import resolve
+
+TITLE = "communication per training step: column split vs DDP vs one weird trick"
+MODES = ("none", "ddp", "columns", "weird_trick")   # none: one rank, the whole batch, no exchange
+WORLD = 2
+
+
+def _step_rows(mode: str, cfg, steps: int) -> list[dict]:
+    from ..models import build_model
+    from ..parallel import Dist, derived_bytes, wrap
+    from ..parallel.comm import LOG
+    from ..train import make_optimizer
+    rank = dist.get_rank()
+    model = build_model(cfg, 1000, 3)
+    net = wrap(model, Dist(mode, rank, WORLD, torch.device("cpu")), timed=True)
+    opt = make_optimizer(net, cfg)
+    b = cfg.batch_size if mode in ("none", "columns") else cfg.batch_size // WORLD
+    gen = torch.Generator().manual_seed(rank)
+    x = torch.randn(b, 3, cfg.image_size, cfg.image_size, generator=gen)
+    y = torch.randint(0, 1000, (b,), generator=gen)
+    derived = 0.0 if mode == "none" else sum(
+        r["bytes"] for r in derived_bytes(model, mode, cfg.batch_size, WORLD, (3, cfg.image_size, cfg.image_size)))
+    rows = []
+    for step in range(steps + 1):                       # step 0 warms up (allocations, first calls)
+        dist.barrier()
+        LOG.reset()
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        seconds = time.perf_counter() - t0
+        if step:
+            rows.append(dict(mode=mode, rank=rank, step=step, seconds=seconds, comm_seconds=LOG.total_seconds(),
+                             bytes_measured=LOG.total_bytes(), bytes_derived=derived, images=cfg.batch_size))
+    return rows
+
+
+def _worker(cfg_dict: dict, steps: int) -> list[dict]:
+    from ..config import Config
+    cfg = Config(**cfg_dict)
+    return [row for mode in MODES for row in _step_rows(mode, cfg, steps)]
+
+
+def derivation(cfg) -> pd.DataFrame:
+    """Bytes per rank per step for each exchange, from the shapes (no processes needed)."""
+    from ..models import build_model
+    from ..parallel import derived_bytes
+    model = build_model(cfg, 1000, 3)
+    return pd.DataFrame([r for mode in MODES[1:] for r in
+                         derived_bytes(model, mode, cfg.batch_size, WORLD, (3, cfg.image_size, cfg.image_size))])
+
+
+def summarize(metrics: pd.DataFrame) -> dict:
+    out = {}
+    for mode, rows in metrics.groupby("mode", sort=False):
+        step, comm = rows.seconds.mean(), rows.comm_seconds.mean()
+        out[mode] = dict(step_s=step, comm_s=comm, compute_s=step - comm, comm_share=comm / step,
+                         images_per_s=rows.images.iloc[0] / step,
+                         mb_measured=rows.bytes_measured.mean() / 1e6, mb_derived=rows.bytes_derived.mean() / 1e6)
+    return out
+
+
+def run(overrides: list[str]) -> "Path":  # noqa: F821
+    from ..parallel import launch
+    cfg = resolve("cpu", ["model=alexnet_paper", "image_size=227", "batch_size=128", "precision=fp32",
+                          "channels_last=false", "dropout=0.5", *overrides])
+    steps = cfg.max_steps or 3
+    started = records.utc_now()
+    per_rank = launch.spawn(_worker, WORLD, cfg.to_dict(), steps)
+    metrics = pd.DataFrame([row for rows in per_rank for row in rows])
+    summary = dict(modes=summarize(metrics), derivation=derivation(cfg).to_dict("records"),
+                   world=WORLD, batch=cfg.batch_size, model=cfg.model, image_size=cfg.image_size,
+                   steps=steps, dtype="fp32")
+    prov = records.provenance(command=shlex.join(["alexnet", "bench", "comm", *overrides]), started=started,
+                              seeds=[cfg.seed], world_size=WORLD,
+                              extra=dict(backend="gloo", threads_per_rank=1))
+    return records.write("bench_comm", "cpu", config=cfg.to_dict(), metrics=metrics, summary=summary,
+                         provenance=prov)
+
+
+if __name__ == "__main__":
+    print(run(sys.argv[1:]))
