@@ -1,11 +1,14 @@
 """`alexnet train` as a command: under torchrun with 2 gloo processes it trains the same
 network as one process; SIGTERM saves a checkpoint and the run resumes to the same weights."""
+import json
 import os
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
+from alexnet.parallel import merge_checkpoints
 from alexnet.parallel.launch import free_port
 
 SMOKE = ["--preset", "smoke", "threads=1", "dropout=0"]     # no dropout: ranks draw different masks
@@ -22,14 +25,34 @@ def _train(out, *extra, nproc=1, parallel="none"):
                           capture_output=True, text=True, env=_env(), timeout=120)
 
 
-def test_torchrun_two_processes_train_like_one(tmp_path):
-    one = _train(tmp_path / "one", "epochs=2")
-    assert one.returncode == 0, one.stderr[-2000:]
+COLS = ["train_loss", "train_err", "val_loss", "val_top1_err", "val_top5_err"]
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one")
+    run = _train(out, "epochs=2")
+    assert run.returncode == 0, run.stderr[-2000:]
+    return pd.read_csv(out / "metrics.csv")
+
+
+def test_torchrun_two_processes_train_like_one(tmp_path, one_process):
     two = _train(tmp_path / "ddp", "epochs=2", nproc=2, parallel="ddp")
     assert two.returncode == 0, two.stderr[-2000:]
     assert two.stdout.count("epoch=1 ") == 1                  # rank 0 alone logs
     assert "estimate:" in two.stdout and "images/s" in two.stdout
-    a, b = (pd.read_csv(tmp_path / d / "metrics.csv") for d in ("one", "ddp"))
-    cols = ["train_loss", "train_err", "val_loss", "val_top1_err", "val_top5_err"]
-    pd.testing.assert_frame_equal(a[cols], b[cols], rtol=1e-4)
+    b = pd.read_csv(tmp_path / "ddp" / "metrics.csv")
+    pd.testing.assert_frame_equal(one_process[COLS], b[COLS], rtol=1e-4)
     assert not (tmp_path / "ddp" / "checkpoint.rank1.pt").exists()   # replicated weights: one file
+
+
+def test_torchrun_column_split_trains_like_one_and_merges(tmp_path, one_process):
+    out = tmp_path / "columns"
+    run = _train(out, "epochs=2", nproc=2, parallel="columns")
+    assert run.returncode == 0, run.stderr[-2000:]
+    pd.testing.assert_frame_equal(one_process[COLS], pd.read_csv(out / "metrics.csv")[COLS], rtol=1e-4)
+    merged = merge_checkpoints(out)                            # each rank saved its column
+    ev = subprocess.run([sys.executable, "-m", "alexnet", "eval", "--checkpoint", str(merged)],
+                        capture_output=True, text=True, env=_env(), timeout=120)
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    assert json.loads(ev.stdout)["loss"] == pytest.approx(one_process.val_loss.iloc[-1], rel=1e-4)

@@ -28,7 +28,7 @@ from .setup import MODES, SHARDED_DATA, SHARDED_STATE, Dist, env_ranks, pick_mod
 from .weird_trick import WeirdTrick
 
 __all__ = ["Column", "ColumnsDistributed", "ColumnsOneProcess", "Dist", "LOG", "MODES", "WeirdTrick",
-           "comm", "ddp", "derived_bytes", "env_ranks", "gather", "merge", "pick_mode", "reduce_eval",
+           "comm", "ddp", "derived_bytes", "env_ranks", "gather", "merge", "merge_checkpoints", "pick_mode", "reduce_eval",
            "reduce_totals", "ring_bytes", "row_slice", "setup", "shard", "two_devices", "unwrap", "wrap"]
 
 
@@ -117,3 +117,33 @@ def reduce_totals(totals: dict, d: Dist) -> dict:
         dist.all_reduce(t, group=d.control)
         out[k] = t
     return out
+
+
+def merge_checkpoints(out_dir) -> "Path":  # noqa: F821
+    """One-device weights from a run whose ranks each saved their share (parallel=columns
+    or weird_trick): checkpoint.pt (rank 0) + checkpoint.rank<r>.pt -> checkpoint.merged.pt,
+    which `alexnet eval --checkpoint` reads like any other. Kernels/neurons split across
+    ranks are concatenated in rank order; replicated convolutions come from rank 0."""
+    from pathlib import Path
+    out = Path(out_dir)
+    ranks = [out / "checkpoint.pt", *sorted(out.glob("checkpoint.rank*.pt"),
+                                            key=lambda p: int(p.stem.split("rank")[1]))]
+    if len(ranks) < 2:
+        raise FileNotFoundError(f"{out} holds no per-rank checkpoints (checkpoint.rank1.pt ...); "
+                                "only parallel=columns/weird_trick runs under torchrun write them")
+    states = [torch.load(p, map_location="cpu", weights_only=False) for p in ranks]
+    models = [s["model"] for s in states]
+    merged = {}
+    for key in models[0]:
+        for prefix in ("column.", "convs.module.net."):
+            name = key[len(prefix):] if key.startswith(prefix) else None
+            if name:
+                break
+        if key.startswith("convs.module.net."):                 # replicated (weird trick's convs)
+            merged[name] = models[0][key]
+        else:                                                   # split rows: cat in rank order
+            merged[name or key] = torch.cat([m[key] for m in models])
+    path = out / "checkpoint.merged.pt"
+    torch.save(dict(model=merged, config=states[0]["config"], epoch=states[0]["epoch"],
+                    history=states[0]["history"]), path)
+    return path
