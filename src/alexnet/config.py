@@ -37,7 +37,7 @@ class Config:
     lr_drops: int = 3              # §5: "reduced three times prior to termination"
     patience: int = 2              # epochs without val improvement before a plateau drop
     step_every: int = 30           # step schedule: ÷10 every this many epochs (torchvision's recipe)
-    init: str = "paper"            # paper (§5: N(0, 0.01), biases 1/0) | kaiming | xavier | torch
+    init: str = "paper"            # paper (§5: N(0, 0.01), biases 1/0) | kaiming | xavier (Glorot) | torch | vgg (N(0, 0.01), zero biases)
     # --- architecture switches (the ablations) -----------------------------------------
     activation: str = "relu"       # relu (§3.1) | tanh
     lrn: bool = True               # §3.3
@@ -83,7 +83,7 @@ class Config:
 CHOICES = {
     "dataset": ("synthetic", "fashion_mnist", "cifar10", "imagenet"),
     "schedule": ("plateau", "step", "cosine", "constant"),
-    "init": ("paper", "kaiming", "xavier", "torch"),
+    "init": ("paper", "kaiming", "xavier", "torch", "vgg"),
     "activation": ("relu", "tanh"),
     "pool": ("overlap", "plain"),
     "dropout_style": ("vanilla", "inverted"),

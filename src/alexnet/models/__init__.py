@@ -23,6 +23,10 @@ MODELS = {
 }
 
 
+from .vgg import VGG_MODELS, init_vgg  # noqa: E402  (the sequel: VGG configs A-E, vgg_a ... vgg_e_small)
+MODELS.update(VGG_MODELS); INITS["vgg"] = init_vgg
+
+
 def register(name: str, factory) -> None:
     """Add a model family (VGG, the CIFAR-10 nets of §3.1, ...) under a config name;
     `factory(cfg, num_classes, in_channels)` returns the module."""

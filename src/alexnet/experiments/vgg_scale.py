@@ -1,0 +1,69 @@
+"""VGG §3.1-3.2, §4.1-4.4 (Tables 3, 5, 6): training scale S fixed (256 or 384) vs jittered in
+[256, 512]; testing by dense evaluation, multi-crop evaluation and both; fusion of two nets.
+
+At CPU scale the paper's pixel sizes keep their ratio to the crop (224 -> 32): S=256 -> 37,
+S=384 -> 55, [256, 512] -> [37, 73]. Each net is tested at one scale Q as in Table 3:
+Q = S for fixed S, Q = 384 (55) for the jittered net.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from . import Outcome
+from ._vgg import CPU, PAPER, SMOKE
+from .common import scratch_dir
+from .. import records
+from ..data import load_data
+from ..data.scale import cpu_scale, scale_bundle
+from ..evaluate_dense import errors, fuse, posteriors
+from ..train import train
+
+TITLE = "VGG scale jitter, dense vs multi-crop evaluation, fusion"
+SECTION = "VGG §3.1-3.2, Tables 3, 5, 6"
+PRESETS = {"smoke": dict(SMOKE), "cpu": dict(CPU, val_limit=2_000), "paper": dict(PAPER)}
+SEEDS = {"smoke": [0], "cpu": [0], "paper": [0]}
+TRAIN_SCALES = {"S=256": 256, "S=384": 384, "S=[256,512]": (256, 512)}   # paper pixels, §3.1
+TEST_SCALE = {"S=256": 256, "S=384": 384, "S=[256,512]": 384}            # Table 3's Q
+GRID = {"smoke": 2, "cpu": 3, "paper": 5}   # crops per side; §4.3 uses 5x5 (x2 flips); 3x3 fits a CPU
+FUSED = ("S=256", "S=[256,512]")            # the two nets whose posteriors are averaged (§4.4)
+
+
+def _test(model, val, q, crop, grid) -> dict:
+    """Posteriors on the whole validation set by each method (dense+multi-crop from the two)."""
+    probs = {m: posteriors(model.float(), val.images, val.mean.flatten(), val.std.flatten(), q, m,
+                           crop=crop, grid=grid) for m in ("dense", "multi-crop")}
+    probs["dense+multi-crop"] = fuse(probs["dense"], probs["multi-crop"])
+    return probs
+
+
+def run(cfg, preset, seeds) -> Outcome:
+    crop, rows, frames, configs, fingerprint = cfg.image_size, [], [], {}, {}
+    for seed in seeds:
+        c = cfg.replace(seed=seed)
+        kept = {}
+        for variant, s in TRAIN_SCALES.items():
+            scale, q = cpu_scale(s, crop), cpu_scale(TEST_SCALE[variant], crop)[0]
+            data = scale_bundle(load_data(c), crop, scale)
+            fingerprint = data.fingerprint
+            configs[variant] = dict(c.replace(seed=cfg.seed).to_dict(), train_scale=list(scale), test_scale=q)
+            print(f"[vgg_scale/{preset}] {variant}: S in {scale}, Q={q}, seed {seed}")
+            result = train(c, out_dir=scratch_dir("vgg_scale", preset, variant, seed), data=data)
+            frames.append(pd.DataFrame(result.history).assign(variant=variant, seed=seed))
+            model = result.model.cpu().eval()
+            y = data.val.labels
+            kept[variant] = _test(model, data.val, q, crop, GRID[preset])
+            for method, p in kept[variant].items():
+                rows.append(dict(variant=variant, seed=seed, q=q, method=method, **errors(p, y)))
+        fused = fuse(*(kept[v]["dense+multi-crop"] for v in FUSED))
+        rows.append(dict(variant=" + ".join(FUSED), seed=seed, q=-1, method="fusion", **errors(fused, y)))
+    tests = pd.DataFrame(rows)
+    curves = pd.concat(frames, ignore_index=True)
+    metrics = pd.concat([curves.assign(kind="epoch"), tests.assign(kind="test")], ignore_index=True)
+    summary = {}
+    for (variant, method), g in tests.groupby(["variant", "method"], sort=False):
+        summary.setdefault(variant, {})[method] = {k: records.summarize(g[k]) for k in ("top1_err", "top5_err")}
+    summary["grid"] = GRID[preset]
+    summary["scales"] = {v: configs[v]["train_scale"] for v in TRAIN_SCALES if v in configs}
+    summary["test_scales"] = {v: configs[v]["test_scale"] for v in TRAIN_SCALES if v in configs}
+    return Outcome(metrics, summary, fingerprint, configs)
