@@ -1,0 +1,43 @@
+"""The §5-§7 experiments end to end at smoke scale (seconds), records written to tmp."""
+import json
+
+import pytest
+
+from alexnet.experiments import run_experiment
+from alexnet.records import load
+
+FAST = ["epochs=1", "train_limit=32", "val_limit=16", "batch_size=16"]
+
+
+@pytest.fixture(autouse=True)
+def _runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+
+
+def test_init_experiment(tmp_path):
+    path = run_experiment("init", "smoke", FAST, tmp_path / "res")
+    s = json.loads((path / "summary.json").read_text())
+    stds = s["paper"]["activation_std_at_init"]
+    assert set(stds) == {"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"}
+    # N(0, 0.01) shrinks the signal; Kaiming keeps it about O(1): the logits say so.
+    assert stds["fc8"] < s["kaiming"]["activation_std_at_init"]["fc8"]
+    assert s["chance_top1_err"] == pytest.approx(0.9)
+
+
+def test_schedule_experiment_drops_the_step_lr_on_time(tmp_path):
+    path = run_experiment("schedule", "smoke", FAST[1:] + ["epochs=3", "step_every=1"], tmp_path / "res")
+    rec = load("schedule", "smoke", root=tmp_path / "res")
+    step = rec.metrics[rec.metrics.variant == "step"].sort_values("epoch")
+    assert step.lr.tolist() == pytest.approx([0.01, 0.001, 0.0001])
+    assert rec.summary["step"]["drop_epochs"] == {"0": [2, 3]}
+    assert path.name == "smoke"
+
+
+def test_depth_experiment_pairs_by_seed(tmp_path):
+    run_experiment("depth_ablation", "smoke", FAST, tmp_path / "res")
+    rec = load("depth_ablation", "smoke", root=tmp_path / "res")
+    assert set(rec.metrics.variant) == {"full", "no_conv3", "no_conv4", "no_conv5"}
+    last = rec.metrics.set_index("variant").val_top1_err
+    for v in ("no_conv3", "no_conv4", "no_conv5"):
+        assert rec.summary[v]["top1_change"]["mean"] == pytest.approx(last[v] - last["full"])
+    assert rec.summary["no_conv3"]["parameters"] < rec.summary["full"]["parameters"]

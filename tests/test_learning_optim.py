@@ -1,0 +1,66 @@
+"""§5's update rule (alexnet.optim.PaperSGD) against torch.optim.SGD."""
+import pytest
+import torch
+from torch import nn
+
+from alexnet.optim import PaperSGD, compare_on_quadratic, torch_sgd_like_paper
+
+
+def _net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)).double()
+
+
+def _run(opt_factory, lrs, rescale_at=None):
+    """Train a tiny net on fixed random batches with the learning rate lrs[step]."""
+    model = _net()
+    opt = opt_factory(model.parameters(), lr=lrs[0])
+    gen = torch.Generator().manual_seed(1)
+    for step, lr in enumerate(lrs):
+        if rescale_at is not None and step == rescale_at:
+            opt.rescale_velocity(lr / lrs[step - 1])
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = torch.randn(8, 3, 8, 8, generator=gen, dtype=torch.float64)
+        y = torch.randint(0, 5, (8,), generator=gen)
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_constant_lr_gives_identical_trajectories():
+    lrs = [0.05] * 30
+    paper, ours = _run(PaperSGD, lrs), _run(torch_sgd_like_paper, lrs)
+    assert torch.allclose(paper, ours, rtol=0, atol=1e-12)
+
+
+def test_first_step_is_the_formula():
+    w = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    opt = PaperSGD([w], lr=0.1)
+    opt.state[w]["velocity"] = torch.tensor([0.3], dtype=torch.float64)
+    (3 * w).sum().backward()                      # dL/dw = 3
+    opt.step()
+    v = 0.9 * 0.3 - 0.0005 * 0.1 * 2.0 - 0.1 * 3  # §5, by hand
+    assert w.item() == pytest.approx(2.0 + v, abs=1e-15)
+
+
+def test_after_an_lr_drop_they_differ_unless_v_is_rescaled():
+    lrs = [0.05] * 15 + [0.005] * 15
+    paper, ours = _run(PaperSGD, lrs), _run(torch_sgd_like_paper, lrs)
+    rescaled = _run(PaperSGD, lrs, rescale_at=15)
+    assert (paper - ours).abs().max() > 1e-4       # the conventions part at the drop
+    assert torch.allclose(rescaled, ours, rtol=0, atol=1e-12)
+
+
+def test_quadratic_demo_shows_the_lag():
+    df = compare_on_quadratic(steps=40, drop_at=10)
+    before, after = df[df.step <= 10], df[df.step > 10]
+    assert (before.paper - before.torch).abs().max() < 1e-12
+    assert (after.paper - after.torch).abs().max() > 1e-3
+    assert (df.paper_rescaled - df.torch).abs().max() < 1e-12
+
+
+def test_bad_arguments_say_what_is_wrong():
+    with pytest.raises(ValueError, match="momentum"):
+        PaperSGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=1.5)
