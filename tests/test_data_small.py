@@ -1,0 +1,105 @@
+"""Fashion-MNIST (idx) and CIFAR-10 (python pickle) readers on tiny files in the real formats."""
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from alexnet.config import resolve
+from alexnet.data import DataError, load_data
+from alexnet.data.small import CIFAR_FILES, FASHION_FILES, _read_idx
+
+
+def write_idx(path, array, compress=False):
+    """idx: 0x0000, dtype 0x08 (unsigned byte), ndim, big-endian dims, then the bytes."""
+    header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}i", *array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    (gzip.open if compress else open)(path, "wb").write(data)
+
+
+def fashion_folder(root, n_train=12, n_test=6, compress=False):
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        images, labels = rng.integers(0, 256, (n, 28, 28)), np.arange(n) % 10
+        img_name, lab_name = FASHION_FILES[split]
+        suffix = ".gz" if compress else ""
+        write_idx(raw / (img_name + suffix), images, compress)
+        write_idx(raw / (lab_name + suffix), labels, compress)
+        arrays[split] = images, labels
+    return arrays
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_reader_round_trips(tmp_path, compress):
+    a = np.random.default_rng(1).integers(0, 256, (3, 5, 7))
+    path = tmp_path / ("x.idx.gz" if compress else "x.idx")
+    write_idx(path, a, compress)
+    np.testing.assert_array_equal(_read_idx(path), a)
+
+
+def test_idx_reader_rejects_other_files(tmp_path):
+    (tmp_path / "bad").write_bytes(b"\x00\x00\x0d\x01" + bytes(8))      # 0x0d: float, not uint8
+    with pytest.raises(DataError, match="bad magic"):
+        _read_idx(tmp_path / "bad")
+
+
+def test_fashion_mnist_loads_from_idx_files(tmp_path):
+    arrays = fashion_folder(tmp_path, compress=True)
+    cfg = resolve("smoke", dict(dataset="fashion_mnist", data=str(tmp_path), image_size=28, batch_size=6,
+                                augment="none", train_limit=0, val_limit=0))
+    data = load_data(cfg)
+    assert data.in_channels == 1 and data.num_classes == 10 and data.classes[9] == "Ankle boot"
+    assert set(data.fingerprint["sha256"]) == {n + ".gz" for pair in FASHION_FILES.values() for n in pair}
+    x, y = next(data.val.batches(0))                                     # validation: in file order
+    images, labels = arrays["test"]
+    mean, std = data.fingerprint["mean"][0], data.fingerprint["std"][0]
+    np.testing.assert_allclose(x[:, 0].numpy(), (images / 255 - mean) / std, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(y.numpy(), labels)
+
+
+def cifar_folder(root, per_batch=4):
+    """The python batches: dict(data=(N, 3072) uint8 R,G,B planes, labels=[...])."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    written = {}
+    for name in CIFAR_FILES[:-1]:
+        data = rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8)
+        labels = list(rng.integers(0, 10, per_batch))
+        with open(folder / name, "wb") as f:
+            pickle.dump({"data": data, "labels": labels, "batch_label": name}, f)
+        written[name] = data, labels
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": [f"class{i}" for i in range(10)]}, f)
+    return written
+
+
+def test_cifar10_reads_pickles_warns_and_fingerprints(tmp_path):
+    written = cifar_folder(tmp_path)
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path), image_size=32, batch_size=4,
+                                augment="none", train_limit=0, val_limit=0))
+    with pytest.warns(UserWarning, match="not the original CIFAR-10 release"):
+        data = load_data(cfg)
+    fp = data.fingerprint
+    assert fp["original_release"] is False and set(fp["sha256"]) == set(CIFAR_FILES)
+    assert data.classes[3] == "class3" and len(data.train) == 5                  # 20 images / 4
+    x, y = next(data.val.batches(0))
+    raw, labels = written["test_batch"]
+    planes = raw.reshape(4, 3, 32, 32)                                           # R plane first
+    mean, std = np.array(fp["mean"])[:, None, None], np.array(fp["std"])[:, None, None]
+    np.testing.assert_allclose(x.numpy(), (planes / 255 - mean) / std, rtol=1e-5, atol=1e-5)
+    assert y.tolist() == labels
+    assert torch.equal(data.train.labels, torch.tensor(sum((written[n][1] for n in CIFAR_FILES[:5]), [])))
+
+
+def test_missing_cifar_says_which_files(tmp_path, monkeypatch):
+    import torchvision
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path)))
+    with pytest.raises(DataError, match="data_batch_1.*cifar-10-batches-py"):
+        load_data(cfg)
