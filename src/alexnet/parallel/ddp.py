@@ -42,7 +42,6 @@ def wrap(model: torch.nn.Module, device: torch.device, *, average: bool = True, 
     """`model` (already on `device`) as DDP with counted gradient all-reduces.
     `average=False` sums instead of averaging (the one-weird-trick split needs sums)."""
     ids = [device.index] if device.type == "cuda" else None
-    ddp = DistributedDataParallel(model, device_ids=ids, process_group=group,
-                                  broadcast_buffers=False)   # AlexNet has no buffers to sync
+    ddp = DistributedDataParallel(model, device_ids=ids, process_group=group)
     ddp.register_comm_hook(None, _counting_hook(average, timed, group))
     return ddp
