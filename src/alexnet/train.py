@@ -6,6 +6,10 @@ Everything random is drawn from seeds derived from (cfg.seed, epoch, step): the 
 from cfg.seed, the batch order from (seed, epoch), augmentation and dropout masks from
 (seed, epoch, step). So a run stopped anywhere and resumed from its checkpoint ends with
 bitwise the same weights as one that never stopped.
+
+Under `torchrun --nproc_per_node=N -m alexnet train ...` the same loop runs on every rank;
+`alexnet.parallel` supplies the differences (the device, the wrapped model, this rank's rows
+of each batch, the combined metrics) and rank 0 alone logs and writes.
 """
 from __future__ import annotations
 
