@@ -1,0 +1,63 @@
+"""Figures of the VGG chapter: receptive fields of stacked 3x3 convolutions, and depth."""
+from __future__ import annotations
+
+from matplotlib.patches import Rectangle
+
+from . import COLORS, CYCLE, figure
+from ..models.vgg import stack_cost
+
+
+def receptive_fields(max_layers: int = 4, channels: int = 1):
+    """Left: the input pixels that one output of 1, 2, 3 stacked 3x3 convs sees (nested
+    squares 3, 5, 7). Right: weights per C^2 of n stacked 3x3 layers vs one k x k layer
+    with the same receptive field (§2.3: three 3x3 = 27 C^2 against 7x7 = 49 C^2)."""
+    fig, (ax1, ax2) = figure(ncols=2, width=9, height=3.6)
+    side = 2 * max_layers + 1
+    for i in range(side):
+        for j in range(side):
+            ax1.add_patch(Rectangle((i, j), 1, 1, fc="white", ec=COLORS["grid"], lw=0.6))
+    for n in range(max_layers, 0, -1):
+        f = stack_cost(n, channels)["field"]
+        lo = (side - f) / 2
+        ax1.add_patch(Rectangle((lo, lo), f, f, fc=CYCLE[n - 1], alpha=0.25, ec=CYCLE[n - 1], lw=1.5,
+                                label=f"{n} layer{'s' * (n > 1)}: {f}x{f}"))
+    ax1.add_patch(Rectangle((max_layers, max_layers), 1, 1, fc="#333333"))
+    ax1.set_xlim(0, side), ax1.set_ylim(0, side), ax1.set_aspect("equal"), ax1.set_axis_off()
+    ax1.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax1.set_title("input pixels seen by one output")
+    costs = [stack_cost(n, channels) for n in range(1, max_layers + 1)]
+    x = [c["field"] for c in costs]
+    ax2.plot(x, [c["stacked"] for c in costs], "o-", label="stack of 3x3 layers (9 n C²)")
+    ax2.plot(x, [c["single"] for c in costs], "s-", label="one k x k layer (k² C²)")
+    for c in costs:
+        ax2.annotate(f"{c['stacked']}:{c['single']}", (c["field"], c["single"]), textcoords="offset points",
+                     xytext=(-10, 6), fontsize=8)
+    ax2.set_xticks(x), ax2.set_xlabel("receptive field k"), ax2.set_ylabel("weights / C²")
+    ax2.legend(fontsize=8)
+    ax2.set_title("parameters for the same receptive field")
+    fig.tight_layout()
+    return fig
+
+
+def depth_errors(summary: dict, configs, column: str = "val_top1_err", paper: dict | None = None):
+    """Our CPU-scale error (mean ± std over seeds) per configuration, in Table 1's order
+    (C and D both have 16 weight layers), with the paper's ImageNet error on a second axis."""
+    fig, ax = figure(width=6.4, height=3.6)
+    x = list(range(len(configs)))
+    mean = [100 * summary[c][column]["mean"] for c in configs]
+    std = [100 * summary[c][column]["std"] for c in configs]
+    ax.errorbar(x, mean, yerr=std, fmt="o-", color=COLORS["ours"], capsize=3, label="ours, CIFAR-10 (CPU scale)")
+    ax.set_xticks(x, [f"{c}\n{summary[c]['weight_layers']} layers" for c in configs])
+    ax.set_ylabel("top-1 error, ours (%)")
+    handles = ax.get_legend_handles_labels()[0]
+    if paper:
+        twin = ax.twinx()
+        twin.plot(x, [paper[c] for c in configs], "s--", color=COLORS["paper"],
+                  label="paper, ImageNet (Table 3, S=256)")
+        twin.set_ylabel("top-1 error, paper (%)")
+        twin.spines["right"].set_visible(True)
+        twin.grid(False)
+        handles += twin.get_legend_handles_labels()[0]
+    (twin if paper else ax).legend(handles=handles, fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
