@@ -30,6 +30,7 @@ class Outcome:
     summary: dict                    # the numbers a chapter quotes
     data: dict = field(default_factory=dict)    # the dataset fingerprint
     configs: dict = field(default_factory=dict)  # variant -> resolved config, when they differ
+    files: dict = field(default_factory=dict)    # extra small files for the record folder: name -> bytes
 
 
 def names() -> list[str]:
@@ -67,5 +68,8 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
     prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
                                                   *(overrides or [])]),
                               started=started, seeds=seeds, data=outcome.data)
-    return records.write(name, preset, config=config, metrics=outcome.metrics,
+    path = records.write(name, preset, config=config, metrics=outcome.metrics,
                          summary=outcome.summary, provenance=prov, root=results)
+    for file_name, content in outcome.files.items():     # e.g. §6.1's kernels, so the book needs no checkpoint
+        (path / file_name).write_bytes(content)
+    return path
