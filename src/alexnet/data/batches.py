@@ -84,8 +84,10 @@ class MemoryLoader:
             if self.augment == "crop_flip_pca" and self.pca is not None:
                 from .pca import pca_noise_batch
                 x = pca_noise_batch(x, *self.pca, std=self.pca_std, generator=gen)
-        x = resize(x, self.image_size)
-        return (x - self.mean) / self.std
+        # Normalise before resizing: bilinear weights sum to 1, so the two commute, and at
+        # 28 -> 224 (Fashion-MNIST for d2l's net) this touches 64x fewer pixels.
+        x = (x - self.mean) / self.std
+        return resize(x, self.image_size)
 
     def batches(self, epoch: int = 0, start: int = 0):
         """Yield (x, y) for `epoch`, beginning at step `start` (for exact resume)."""
