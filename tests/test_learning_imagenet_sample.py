@@ -46,6 +46,17 @@ def test_imagenet_sample_smoke_writes_the_figures_material(tiny_folder, tmp_path
     sheet = Image.open(io.BytesIO((path / "thumbs.jpg").read_bytes()))
     assert sheet.size == (8 * 64, 64 * 5)          # 8 + 4 x 7 = 36 thumbs, 8 per row
     assert sum(p.stat().st_size for p in path.iterdir()) < 1_000_000
+    # The book's figures from the record files, and the CLI from the checkpoint.
+    from alexnet.cli import main
+    from alexnet.plots.learned import kernels_figure, neighbours_figure, predictions_figure, read_sheet
+    sheet = read_sheet((path / "thumbs.jpg").read_bytes())
+    for fig in (kernels_figure(kernels.astype(np.float32), rec), predictions_figure(info, sheet, rec),
+                neighbours_figure(info, sheet, rec)):
+        assert fig.axes
+    ckpt = tmp_path / "runs" / "imagenet_sample" / "smoke" / "kaiming-seed0" / "checkpoint.pt"
+    for what in ("filters", "predictions", "neighbors"):
+        assert main(["visualize", what, "--checkpoint", str(ckpt), "--out", str(tmp_path / "png")]) == 0
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["filters.png", "neighbors.png", "predictions.png"]
 
 
 def test_colourfulness_reference_values():

@@ -6,6 +6,7 @@
     alexnet eval --checkpoint PATH [--ten-crop]    top-1/top-5 error of a checkpoint
     alexnet layers [MODEL]                         the layer table (shapes, params, FLOPs)
     alexnet bench WHAT                             throughput benchmarks
+    alexnet visualize filters|predictions|neighbors --checkpoint PATH [--out DIR]   §6.1's figures as PNGs
 """
 from __future__ import annotations
 
@@ -87,6 +88,13 @@ def _layers(args) -> int:
     return 0
 
 
+def _visualize(args) -> int:
+    from .visualize import cli
+    for path in cli(args.what, args.checkpoint, args.out, args.overrides):
+        print(f"wrote {path}")
+    return 0
+
+
 def _bench(args) -> int:
     from . import bench
     return bench.main(args.what, args.overrides)
@@ -119,6 +127,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument("what")
     b.set_defaults(fn=_bench)
+    v = sub.add_parser("visualize", help="§6.1: conv1 filters, top-5 predictions, fc7 neighbours (PNGs)")
+    v.add_argument("what", choices=["filters", "predictions", "neighbors"])
+    v.add_argument("--checkpoint", required=True)
+    v.add_argument("--out", default="figures", help="folder for the PNGs (default: figures/)")
+    v.set_defaults(fn=_visualize)
     return p
 
 
