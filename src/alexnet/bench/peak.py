@@ -1,0 +1,63 @@
+"""The CPU's (or GPU's) attainable peak FLOP/s, measured on the spot.
+
+Speeds in the book are quoted as a fraction of what this machine can do at best: one large
+matrix multiply (and the same as a 1x1 convolution, which is how convolution libraries
+reach their best), timed in fp32 and in bf16. The best of a few repetitions is the peak;
+a training step's GFLOP/s divided by it says how much of the hardware the step uses.
+
+    peak_flops("bf16")  # -> {'matmul': 2.1e11, 'conv1x1': 1.9e11, 'peak': 2.1e11}
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def _best_seconds(fn, repeats: int) -> float:
+    fn()                                              # warm-up: allocations, kernel choice
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def matmul_flops(precision: str = "fp32", n: int = 2048, repeats: int = 3, device="cpu") -> float:
+    """FLOP/s of an n x n @ n x n matrix product (2 n^3 FLOPs)."""
+    a = torch.randn(n, n, device=device).to(DTYPES[precision])
+    b = torch.randn(n, n, device=device).to(DTYPES[precision])
+    return 2 * n ** 3 / _best_seconds(lambda: _sync(a @ b), repeats)
+
+
+def conv1x1_flops(precision: str = "fp32", channels: int = 1024, side: int = 32, batch: int = 8,
+                  repeats: int = 3, device="cpu") -> float:
+    """FLOP/s of a 1x1 convolution channels -> channels on (batch, channels, side, side),
+    channels_last (2 * batch * side^2 * channels^2 FLOPs): a matmul through the conv library."""
+    dtype = DTYPES[precision]
+    x = torch.randn(batch, channels, side, side, device=device).to(dtype)
+    x = x.contiguous(memory_format=torch.channels_last)
+    w = torch.randn(channels, channels, 1, 1, device=device).to(dtype)
+    w = w.contiguous(memory_format=torch.channels_last)
+    flops = 2 * batch * side * side * channels * channels
+    with torch.no_grad():
+        return flops / _best_seconds(lambda: _sync(torch.nn.functional.conv2d(x, w)), repeats)
+
+
+def _sync(t: torch.Tensor) -> torch.Tensor:
+    if t.is_cuda:
+        torch.cuda.synchronize()
+    return t
+
+
+def peak_flops(precision: str = "fp32", device="cpu", small: bool = False) -> dict:
+    """Measured matmul and 1x1-conv FLOP/s and the larger of the two (the peak we quote).
+    `small` uses sizes that take milliseconds (tests)."""
+    kw = dict(n=256, repeats=1) if small else {}
+    ck = dict(channels=128, side=8, batch=2, repeats=1) if small else {}
+    mm = matmul_flops(precision, device=device, **kw)
+    cv = conv1x1_flops(precision, device=device, **ck)
+    return dict(matmul=mm, conv1x1=cv, peak=max(mm, cv))

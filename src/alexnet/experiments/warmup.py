@@ -1,0 +1,98 @@
+"""Warm-up: d2l's Fashion-MNIST AlexNet trained with our package, the paper's recipe (§5)
+beside Dive into Deep Learning's.
+
+d2l's chapter "Deep Convolutional Neural Networks (AlexNet)" trains `alexnet_d2l` (one
+input channel, conv1 11x11/4 padding 1, no LRN, one column) on Fashion-MNIST resized to
+224x224 with plain SGD at lr 0.01, batch 128, Xavier init, 10 epochs. The `cpu` preset keeps
+that network and batch but feeds it 96x96 images, where conv1 still fits (96 -> 22 -> pool
+10 -> 4 -> 1) and a training image costs ~0.8 GFLOP instead of ~5.6 GFLOP at 224 (measured
+with `alexnet.models.layer_table`): on a 2-core CPU that is the difference between minutes
+and hours. The `paper` preset is d2l's full setting at 224.
+
+Variants (the same data, input size, batch, dropout and schedule):
+    paper:        §5: SGD momentum 0.9, weight decay 5e-4, weights N(0, 0.01), biases 1 in
+                  conv2/4/5 and fc6/7
+    paper_xavier: §5's optimiser (momentum 0.9, weight decay 5e-4) with d2l's Xavier init;
+                  without LRN the paper's N(0, 0.01) start can sit at chance for a long time,
+                  and this isolates the optimiser from the initialisation
+    d2l:          d2l's `train_ch6`: plain SGD (no momentum, no weight decay), Xavier-uniform
+Both use a constant learning rate of 0.01 (d2l's; three epochs are too few for §5's
+divide-by-ten-on-plateau to act) and no augmentation (d2l uses none).
+"""
+from __future__ import annotations
+
+import torch
+
+from . import Outcome
+from .common import final_summary, run_variants
+from ..evaluate import autocast
+
+TITLE = "Warm-up: AlexNet on Fashion-MNIST, the paper's recipe vs d2l's"
+SECTION = "§5 (d2l: Deep Convolutional Neural Networks)"
+COMMON = dict(model="alexnet_d2l", dataset="fashion_mnist", batch_size=128, lr=0.01,
+              schedule="constant", augment="none", dropout=0.5)
+PRESETS = {
+    # seconds: synthetic images, a few steps, the smallest input alexnet_d2l accepts comfortably
+    "smoke": dict(COMMON, dataset="synthetic", image_size=96, epochs=2, batch_size=16,
+                  train_limit=64, val_limit=32),
+    # ~10 minutes on 2 cores (3 variants): 96x96 inputs, the first 8,000 training images and
+    # the first 5,000 test images (~130 training images/s here in bf16 + channels_last)
+    "cpu": dict(COMMON, image_size=96, epochs=3, train_limit=8000, val_limit=5000),
+    # d2l's chapter exactly: 224x224, all 60,000 training images, 10 epochs
+    "paper": dict(COMMON, image_size=224, epochs=10, precision="bf16", channels_last=True),
+}
+SEEDS = {"smoke": [0], "cpu": [0], "paper": [0]}
+RECIPES = {
+    "paper": dict(momentum=0.9, weight_decay=5e-4, init="paper"),     # §5
+    "paper_xavier": dict(momentum=0.9, weight_decay=5e-4, init="xavier"),
+    "d2l": dict(momentum=0.0, weight_decay=0.0, init="xavier"),       # d2l.train_ch6
+}
+TARGET_ACCURACY = 0.90   # issue 4; d2l's published run reaches ~0.885 at 224 after 10 epochs
+
+
+@torch.no_grad()
+def confusion_matrix(model, batches, num_classes: int, device, precision="fp32",
+                     channels_last=False) -> list[list[int]]:
+    """counts[true][predicted] over `batches` (rows: the true class)."""
+    model.eval()
+    counts = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    for x, y in batches:
+        x = x.to(device)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(device, precision):
+            pred = model(x).argmax(1).cpu()
+        counts += torch.bincount(y * num_classes + pred, minlength=num_classes ** 2).view(num_classes, -1)
+    return counts.tolist()
+
+
+def run(cfg, preset, seeds) -> Outcome:
+    confusions, classes = {}, []
+
+    def on_result(variant, seed, result):
+        c = result.cfg
+        confusions[variant] = confusion_matrix(result.model, result.data.val.batches(0),
+                                               result.data.num_classes, result.device,
+                                               c.precision, c.channels_last)
+        classes[:] = result.data.classes
+        return {}
+
+    metrics, fingerprint, configs = run_variants("warmup", preset, cfg, RECIPES, seeds,
+                                                 on_result=on_result)
+    metrics["train_acc"] = 1 - metrics["train_err"]
+    metrics["test_acc"] = 1 - metrics["val_top1_err"]
+    summary = final_summary(metrics, ("test_acc", "train_acc", "val_loss", "train_loss", "images_per_s"))
+    for variant in summary:
+        rows = metrics[metrics.variant == variant]
+        summary[variant]["seconds"] = float(rows.seconds.sum())
+        summary[variant]["confusion"] = confusions[variant]
+    best = max(summary, key=lambda v: summary[v]["test_acc"]["mean"])
+    summary["best"] = dict(variant=best, test_acc=summary[best]["test_acc"]["mean"],
+                           target=TARGET_ACCURACY,
+                           met=summary[best]["test_acc"]["mean"] >= TARGET_ACCURACY)
+    summary["classes"] = classes
+    summary["setting"] = dict(image_size=cfg.image_size, epochs=cfg.epochs,
+                              train_images=cfg.train_limit or 60000, test_images=cfg.val_limit or 10000,
+                              batch_size=cfg.batch_size, precision=cfg.precision,
+                              channels_last=cfg.channels_last)
+    return Outcome(metrics, summary, fingerprint, configs)
