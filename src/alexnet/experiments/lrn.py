@@ -1,0 +1,119 @@
+"""§3.3: "On the CIFAR-10 dataset, a four-layer CNN achieved a 13% test error rate without
+normalization and 11% with normalization" (cuda-convnet, long training with augmentation).
+
+Here: the same four-layer net (`cifar4`) trained without LRN, with the paper's LRN
+constants, and with cuda-convnet's CIFAR-10 constants (`cifar4_ccn`), at one equal budget,
+over several seeds; test error mean and spread per variant. Also what LRN costs: forward +
+backward milliseconds per layer of AlexNet (the paper's net and the CPU-sized one), with
+the analytic-backward LRN and with the autograd reference.
+"""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import torch
+
+from .. import records
+from ..config import Config
+from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
+from ..models.lrn import local_response_norm_autograd
+from . import Outcome
+from .common import final_summary, run_variants
+
+TITLE = "LRN on/off: CIFAR-10 test error at equal budget, and LRN's time per layer"
+SECTION = "§3.3"
+
+RECIPE = dict(model="cifar4", dataset="cifar10", image_size=32, init="xavier", activation="relu",
+              lr=0.01, weight_decay=0.0, augment="none", schedule="constant", dropout=0.0,
+              progress=False)
+PRESETS = {
+    "smoke": dict(RECIPE, dataset="synthetic", train_limit=64, val_limit=32, batch_size=16, epochs=1),
+    # 3 seeds x 3 variants x 3 epochs of 20,000 images (~2,000 img/s here) + full test set.
+    "cpu": dict(RECIPE, train_limit=20_000, epochs=3),
+    # cuda-convnet's CIFAR-10 runs: all 50,000 images, crops and flips, many epochs.
+    "paper": dict(RECIPE, precision="fp32", augment="crop_flip", epochs=100, schedule="plateau"),
+}
+SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0, 1, 2]}
+VARIANTS = {
+    "none": dict(lrn=False),
+    "paper_lrn": dict(lrn=True),                           # §3.3: k=2, n=5, alpha=1e-4, beta=0.75
+    "ccn_lrn": dict(lrn=True, model="cifar4_ccn"),         # cuda-convnet's CIFAR-10 constants
+}
+# Timing: batch and repeats per preset (the paper's net at 227x227 is slow on a CPU).
+TIMING = {"smoke": dict(batch=1, small_batch=8, repeats=1),
+          "cpu": dict(batch=8, small_batch=128, repeats=5),
+          "paper": dict(batch=128, small_batch=128, repeats=20)}
+
+
+def _time(fn, repeats: int) -> float:
+    """Median milliseconds of fn() over `repeats` (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * sorted(times)[len(times) // 2]
+
+
+def _fwd_bwd(layer, x: torch.Tensor):
+    """A closure running `layer` forward and backward on a copy of x."""
+    def step():
+        inp = x.detach().requires_grad_()
+        out = layer(inp)
+        out.backward(torch.ones_like(out))
+    return step
+
+
+def layer_times(model, x: torch.Tensor, repeats: int, label: str) -> pd.DataFrame:
+    """Forward+backward ms of conv1..conv5 and the LRN layers on their real inputs; the
+    LRN layers also with the autograd reference implementation."""
+    names = ["conv1", "norm1", "conv2", "norm2", "conv3", "conv4", "conv5"]
+    inputs = {}
+    hooks = [getattr(model, n).register_forward_pre_hook(
+        lambda _m, args, n=n: inputs.__setitem__(n, args[0].detach())) for n in names]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    rows = []
+    for n in names:
+        layer = getattr(model, n)
+        rows.append(dict(model=label, layer=n, impl="ours", shape=tuple(inputs[n].shape),
+                         ms=_time(_fwd_bwd(layer, inputs[n]), repeats)))
+        if isinstance(layer, LocalResponseNorm):
+            ref = lambda a, m=layer: torch.cat([local_response_norm_autograd(p, m.size, m.alpha, m.beta, m.k)
+                                                for p in a.chunk(m.groups, 1)], 1)
+            rows.append(dict(rows[-1], impl="autograd", ms=_time(_fwd_bwd(ref, inputs[n]), repeats)))
+    return pd.DataFrame(rows)
+
+
+def timing(preset: str, cfg: Config) -> pd.DataFrame:
+    """LRN's cost in the paper's net (fp32) and in alexnet_small as the cpu preset trains it."""
+    t = TIMING[preset]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        paper = layer_times(alexnet_paper(), torch.randn(t["batch"], 3, 227, 227), t["repeats"],
+                            f"alexnet_paper (batch {t['batch']}, fp32)")
+        small = alexnet_small(10).to(memory_format=torch.channels_last)
+        x = torch.randn(t["small_batch"], 3, 32, 32).contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", torch.bfloat16):
+            small = layer_times(small, x, t["repeats"],
+                                f"alexnet_small (batch {t['small_batch']}, bf16, channels_last)")
+    return pd.concat([paper, small], ignore_index=True)
+
+
+def run(cfg: Config, preset: str, seeds: list[int], log=print) -> Outcome:
+    times = timing(preset, cfg)
+    log(times.to_string())
+    metrics, fingerprint, configs = run_variants("lrn", preset, cfg, VARIANTS, seeds, log=log)
+    summary = final_summary(metrics, ("val_top1_err", "train_err"))
+    for variant in ("paper_lrn", "ccn_lrn"):                   # paired by seed: same init, same batches
+        delta = [a - b for a, b in zip(summary[variant]["val_top1_err"]["values"],
+                                       summary["none"]["val_top1_err"]["values"])]
+        summary[variant]["delta_vs_none"] = records.summarize(delta)
+    summary["timing"] = times.assign(shape=times["shape"].map(str)).to_dict("records")
+    summary["budget"] = dict(epochs=cfg.epochs, train_images=cfg.train_limit or 50_000,
+                             test_images=cfg.val_limit or 10_000)
+    return Outcome(metrics, summary, fingerprint, configs)
