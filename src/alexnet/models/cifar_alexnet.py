@@ -2,9 +2,9 @@
 
     conv1 -> ReLU -> pool1 -> LRN -> conv2 -> ReLU -> LRN -> pool2 -> fc6 -> fc7 -> fc8
 
-The layer order is the CIFAR-10 net of cuda-convnet's `layers-18pct` and of TensorFlow's
-CIFAR-10 tutorial (conv 64@5x5, pool 3/2, LRN, conv 64@5x5, LRN, pool 3/2, fc 384, fc 192,
-softmax), i.e. the kind of net §3.3's CIFAR-10 numbers come from, with AlexNet's head: two
+The layer order and widths are those of TensorFlow's CIFAR-10 tutorial network (conv
+64@5x5, pool 3/2, LRN, conv 64@5x5, LRN, pool 3/2, fc 384, fc 192, softmax), a descendant
+of the cuda-convnet CIFAR-10 nets §3.3 refers to, with AlexNet's head: two
 hidden fully connected layers with §4.2's dropout and an fc8 classifier. It keeps exactly
 the two parts of AlexNet that §3.4 and §4.2 ablate (max pools after LRN'd convolutions,
 dropout in fc6/fc7) at ~2.5x fewer multiply-adds than `alexnet_small`, so the ablations can

@@ -22,8 +22,13 @@ STYLE = {
 
 def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 3.6, **kw):
     """A figure in the book's style: (fig, axes)."""
+    # The figure is made outside rc_context: pyplot loads the notebook's inline backend at
+    # the first figure, and that backend switches matplotlib to interactive mode; inside
+    # rc_context the switch would be undone on exit and no later figure would be shown.
+    fig_kw = {k: kw.pop(k) for k in ("layout", "constrained_layout", "facecolor", "dpi") if k in kw}
+    fig = plt.figure(figsize=(width, height), **{"dpi": STYLE["figure.dpi"], **fig_kw})
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kw)
+        axes = fig.subplots(nrows, ncols, **kw)
     for ax in (axes.flat if hasattr(axes, "flat") else [axes]):
         ax.set_axisbelow(True)
     return fig, axes
