@@ -81,3 +81,55 @@ def neighbours_figure(info: dict, sheet: np.ndarray, record=None, text: str = ""
     fig.tight_layout()
     caption(fig, record, text)
     return fig
+
+
+# --- §5 and §7: curves and bars from the learning experiments' records -----------------------
+def by_epoch(metrics, column: str):
+    """Mean and std over seeds of `column` per (variant, epoch): a (variant, epoch) table."""
+    return metrics.groupby(["variant", "epoch"], sort=False)[column].agg(["mean", "std"]).fillna(0.0)
+
+
+def curves(ax, metrics, column: str, label: str | None = None, log: bool = False):
+    """One line per variant (mean over seeds), a band of ± one std."""
+    table = by_epoch(metrics, column)
+    for variant in metrics.variant.unique():
+        t = table.loc[variant]
+        ax.plot(t.index, t["mean"], marker="o", ms=3, label=variant)
+        ax.fill_between(t.index, t["mean"] - t["std"], t["mean"] + t["std"], alpha=0.2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label or column)
+    if log:
+        ax.set_yscale("log")
+    return ax
+
+
+def update_rule_figure(df, drop_at: int):
+    """The weight under §5's rule and torch's SGD on a quadratic, lr ÷10 at `drop_at`."""
+    fig, (ax1, ax2) = figure(ncols=2, width=9.5, height=3.2)
+    ax1.plot(df.step, df.paper, label="paper's rule (§5)", color=COLORS["paper"])
+    ax1.plot(df.step, df.torch, "--", label="torch.optim.SGD", color=COLORS["ours"])
+    ax1.axvline(drop_at + 0.5, color="#999999", lw=0.8)
+    ax1.set_xlabel("step"), ax1.set_ylabel("w"), ax1.legend()
+    ax2.plot(df.step, df.paper - df.torch, label="paper − torch", color=COLORS["paper"])
+    ax2.plot(df.step, df.paper_rescaled - df.torch, label="paper, v ÷10 at the drop − torch",
+             color=COLORS["ours"])
+    ax2.axvline(drop_at + 0.5, color="#999999", lw=0.8)
+    ax2.set_xlabel("step"), ax2.set_ylabel("difference in w"), ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def depth_bars(summary: dict, record=None, text: str = ""):
+    """§7: top-1 change (error without the layer − error of the full net), mean ± std."""
+    names = [k for k in summary if k.startswith("no_")]
+    mean = [summary[k]["top1_change"]["mean"] * 100 for k in names]
+    std = [summary[k]["top1_change"]["std"] * 100 for k in names]
+    fig, ax = figure(width=5.5, height=3.2)
+    ax.bar([n.replace("no_", "without ") for n in names], mean, yerr=std, capsize=4, color=COLORS["ours"])
+    ax.axhline(summary["paper_top1_loss"] * 100, color=COLORS["paper"], ls="--", label="paper, ImageNet (§7)")
+    ax.axhline(0, color="#333333", lw=0.8)
+    ax.set_ylabel("top-1 error change (points)")
+    ax.legend()
+    fig.tight_layout()
+    caption(fig, record, text)
+    return fig
