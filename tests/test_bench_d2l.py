@@ -51,7 +51,7 @@ def test_summary_ratio_and_targets():
         dict(part="speed", side="ours", examples_per_s=25.0),
         dict(part="accuracy", side="d2l", recipe="d2l", epoch=3, test_acc=0.70),
         dict(part="accuracy", side="ours", recipe=bench.OURS, epoch=3, test_acc=0.80)])
-    s = bench.summarize(table, dict(fp32=100.0, bf16=200.0), gflop_224=2.0)
+    s = bench.summarize(table, dict(fp32=100.0, bf16=200.0), gflop_forward=2.0)
     assert s["speed"]["ratio"] == 2.5 and s["speed"]["met"]
     assert s["speed"]["d2l_pct_of_fp32_peak"] == 100 * 10 * 6 / 100
     assert s["accuracy"]["met"] and s["accuracy"]["test_acc"]["d2l_d2l"] == 0.70

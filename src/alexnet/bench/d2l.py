@@ -166,12 +166,12 @@ def accuracy_part(overrides, log=print) -> list[dict]:
     return rows
 
 
-def summarize(table: pd.DataFrame, peaks: dict, gflop_224: float) -> dict:
+def summarize(table: pd.DataFrame, peaks: dict, gflop_forward: float) -> dict:
     speed = table[table.part == "speed"].set_index("side")
     d2l_rate, ours_rate = float(speed.loc["d2l", "examples_per_s"]), float(speed.loc["ours", "examples_per_s"])
     last = table[table.part == "accuracy"].sort_values("epoch").groupby(["side", "recipe"]).tail(1)
     acc = {f"{r.side}_{r.recipe}": float(r.test_acc) for r in last.itertuples()}
-    train_gflop = 3 * gflop_224          # forward + backward (two forwards' worth)
+    train_gflop = 3 * gflop_forward      # forward + backward (two forwards' worth), at SPEED's size
     return dict(
         speed=dict(d2l_examples_per_s=d2l_rate, ours_examples_per_s=ours_rate, ratio=ours_rate / d2l_rate,
                    target=TARGET_SPEEDUP, met=ours_rate / d2l_rate >= TARGET_SPEEDUP,
@@ -190,7 +190,8 @@ def run(overrides: list[str], small: bool = False) -> "Path":  # noqa: F821
     rows, fingerprint = speed_part(overrides)
     rows += accuracy_part(overrides)
     table = pd.DataFrame(rows)
-    gflop = forward_flops(alexnet_d2l(10, 1, 224).eval(), (1, 224, 224)) / 1e9
+    side = SPEED["image_size"]
+    gflop = forward_flops(alexnet_d2l(10, 1, side).eval(), (1, side, side)) / 1e9
     summary = summarize(table, peaks, gflop)
     print(summary)
     cfg = ours_config(overrides, ACCURACY["image_size"], ACCURACY["batch_size"], OURS)
