@@ -1,0 +1,116 @@
+"""Figures of the data chapters (§2, §4.1): images, preprocessing steps, crops, colour noise,
+class balance, pipeline throughput and the augmentation ablation."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import CYCLE, figure
+
+
+def to_hwc(img) -> np.ndarray:
+    """(C, H, W) uint8 or float in [0, 1] -> (H, W, C) float in [0, 1] for imshow."""
+    t = torch.as_tensor(img)
+    t = t.float() / 255 if t.dtype == torch.uint8 else t.float()
+    t = t.clamp(0, 1)
+    return t.permute(1, 2, 0).numpy() if t.shape[0] == 3 else t[0].numpy()
+
+
+def show(ax, img, title: str = "", cmap=None) -> None:
+    ax.imshow(to_hwc(img), cmap=cmap or ("gray" if torch.as_tensor(img).shape[0] == 1 else None))
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.grid(False)
+
+
+def image_grid(images, titles=None, ncols: int = 8, size: float = 1.1):
+    """A grid of (C, H, W) images with optional titles."""
+    n = len(images)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = figure(ncols, nrows, width=size * ncols, height=size * nrows * 1.15, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, img in enumerate(images):
+        show(axes.flat[i], img, titles[i] if titles else "")
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def steps_figure(steps: list[tuple[str, object]]):
+    """One row of (title, image) panels at their true relative sizes (§2's preprocessing)."""
+    widths = [torch.as_tensor(img).shape[-1] for _, img in steps]
+    fig, axes = figure(len(steps), 1, width=2.6 * len(steps), height=2.8,
+                       gridspec_kw=dict(width_ratios=widths))
+    for ax, (title, img) in zip(axes, steps):
+        show(ax, img, title)
+        h, w = torch.as_tensor(img).shape[-2:]
+        ax.set_xlabel(f"{w}×{h}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def crops_figure(img256, boxes, size: int, title: str):
+    """The 256x256 image with crop rectangles (top, left, flip), and the crops themselves."""
+    from matplotlib.patches import Rectangle
+    n = len(boxes)
+    fig, axes = figure(n + 1, 1, width=1.45 * (n + 1) + 1.3, height=2.0,
+                       gridspec_kw=dict(width_ratios=[2] + [1] * n))
+    show(axes[0], img256, title)
+    for k, (top, left, flip) in enumerate(boxes):
+        color = CYCLE[k % len(CYCLE)]
+        axes[0].add_patch(Rectangle((left, top), size, size, fill=False, lw=1.2, color=color,
+                                    ls="--" if flip else "-"))
+        crop = torch.as_tensor(img256)[:, top:top + size, left:left + size]
+        show(axes[k + 1], crop.flip(-1) if flip else crop, ("flipped " if flip else "") + f"({top}, {left})")
+        for spine in axes[k + 1].spines.values():
+            spine.set_visible(True), spine.set_color(color)
+    fig.tight_layout(pad=0.4)
+    return fig
+
+
+def class_balance(counts: dict[str, list[int]], names: dict[str, list[str]]):
+    """Bar charts of images per class, one panel per dataset/split."""
+    fig, axes = figure(len(counts), 1, width=3.4 * len(counts), height=2.9, squeeze=False)
+    for ax, (key, values) in zip(axes.flat, counts.items()):
+        ax.bar(range(len(values)), values, color=CYCLE[0])
+        ax.set_xticks(range(len(values)), names[key], rotation=70, fontsize=7)
+        ax.set_title(key, fontsize=9)
+    axes.flat[0].set_ylabel("images")
+    fig.tight_layout()
+    return fig
+
+
+def bench_figure(table):
+    """images/s per pipeline (log scale), ours beside the usual recipe, per family."""
+    fams = list(dict.fromkeys(table.family))
+    fig, axes = figure(len(fams), 1, width=3.5 * len(fams), height=3.0, squeeze=False)
+    for ax, fam in zip(axes.flat, fams):
+        rows = table[table.family == fam]
+        labels = [f"{'ours' if p.startswith('ours') else 'recipe'}"
+                  f"{', RAM' if 'RAM' in p else ''}\n{w} workers" for p, w in zip(rows.pipeline, rows.workers)]
+        colors = [CYCLE[0] if p.startswith("ours") else CYCLE[3] for p in rows.pipeline]
+        ax.barh(range(len(rows)), rows.images_per_s, color=colors)
+        ax.set_yticks(range(len(rows)), labels, fontsize=7)
+        ax.set_xscale("log"), ax.set_title(fam, fontsize=9), ax.set_xlabel("images/s")
+        ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def ablation_curves(metrics, variants, column: str = "val_top1_err"):
+    """Mean over seeds per epoch (line) and each seed (thin), for each variant."""
+    fig, axes = figure(2, 1, width=8.5, height=3.0)
+    for k, variant in enumerate(variants):
+        rows = metrics[metrics.variant == variant]
+        for ax, col in zip(axes, ("train_err", column)):
+            for _, seed_rows in rows.groupby("seed"):
+                ax.plot(seed_rows.epoch, seed_rows[col], color=CYCLE[k], lw=0.6, alpha=0.4)
+            mean = rows.groupby("epoch")[col].mean()
+            ax.plot(mean.index, mean.values, color=CYCLE[k], lw=2, label=variant)
+    axes[0].set_title("training error (augmented batches)", fontsize=9)
+    axes[1].set_title("test error", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("epoch")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
