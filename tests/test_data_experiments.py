@@ -1,0 +1,35 @@
+"""The augmentation experiment end to end (smoke) and the data benchmark's bookkeeping."""
+import pandas as pd
+import pytest
+
+from alexnet import records
+from alexnet.experiments import run_experiment
+
+
+def test_augmentation_smoke_writes_a_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    path = run_experiment("augmentation", "smoke", ["train_limit=32", "val_limit=16", "max_steps=2"],
+                          results=tmp_path / "results")
+    rec = records.load("augmentation", "smoke", root=tmp_path / "results")
+    assert path == rec.path
+    assert set(rec.metrics.variant) == {"none", "crop_flip", "crop_flip_pca"}
+    s = rec.summary
+    assert s["gain_pca"] == pytest.approx(s["crop_flip"]["val_top1_err"]["mean"] - s["crop_flip_pca"]["val_top1_err"]["mean"])
+    assert len(s["pca"]["eigvals"]) == 3 and s["pca"]["eigvals"][0] >= s["pca"]["eigvals"][2]
+    assert rec.config["variants"]["crop_flip_pca"]["augment"] == "crop_flip_pca"
+
+
+def test_bench_speedups_and_targets():
+    from alexnet.bench.data import speedups
+    rows = [("imagenet_jpeg", "ours: decode", 0, 300.0), ("imagenet_jpeg", "ours: decode", 2, 600.0),
+            ("imagenet_jpeg", "ours: held in RAM", 0, 2000.0), ("imagenet_jpeg", "torchvision PIL", 0, 200.0),
+            ("imagenet_jpeg", "torchvision PIL", 2, 500.0),
+            ("fashion_mnist", "ours: memory", 0, 9000.0), ("fashion_mnist", "d2l", 0, 1000.0),
+            ("fashion_mnist", "d2l", 2, 2000.0),
+            ("cifar10", "ours: memory", 0, 50000.0), ("cifar10", "tv", 0, 6000.0), ("cifar10", "tv", 2, 10000.0)]
+    sp = speedups(pd.DataFrame(rows, columns=["family", "pipeline", "workers", "images_per_s"]))
+    assert sp["imagenet_jpeg_workers0"] == dict(ratio=1.5, target=1.3, met=True)
+    assert sp["imagenet_jpeg_workers2"]["ratio"] == 1.2 and sp["imagenet_jpeg_workers2"]["met"] is False
+    assert sp["imagenet_in_ram_vs_best_pil"]["ratio"] == 4.0
+    assert sp["fashion_mnist_vs_best"] == dict(ratio=4.5, target=5.0, met=False)
+    assert sp["cifar10_vs_best"]["met"] is True and sp["cifar10_vs_workers0"]["ratio"] == 8.33
