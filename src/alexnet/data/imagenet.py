@@ -164,14 +164,14 @@ register("imagenet", load_imagenet)
 
 
 def main(argv=None) -> int:
-    """`python -m alexnet.data.imagenet stats [key=value ...]`: compute, cache and print the
+    """`python -m alexnet.data stats [key=value ...]`: compute, cache and print the
     training set's statistics (run it once before training on a full ImageNet folder)."""
     import argparse
     import json
 
     from ..config import resolve
     from . import data_root
-    p = argparse.ArgumentParser(prog="python -m alexnet.data.imagenet", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m alexnet.data", description=main.__doc__)
     p.add_argument("what", choices=["stats"])
     p.add_argument("overrides", nargs="*", help="config overrides, e.g. data=/data workers=8")
     args = p.parse_args(argv)
@@ -181,7 +181,3 @@ def main(argv=None) -> int:
     stats, path = training_stats(folder, evenly(train, cfg.train_limit), None, cfg.workers)
     print(json.dumps(dict(folder=str(folder), cache=str(path), **summary(stats)), indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

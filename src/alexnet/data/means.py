@@ -9,7 +9,7 @@
 All in [0, 1] pixel units. The cache file is named by a hash of the training files' names
 and sizes, so a changed folder is recomputed, never silently reused.
 
-    python -m alexnet.data.imagenet stats [--data ROOT] [--workers N]   # compute, cache, print
+    python -m alexnet.data stats [--data ROOT] [--workers N]   # compute, cache, print
 """
 from __future__ import annotations
 
