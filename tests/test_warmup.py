@@ -30,3 +30,17 @@ def test_warmup_smoke_writes_curves_and_confusions(monkeypatch, tmp_path):
     import pandas as pd
     metrics = pd.read_csv(path / "metrics.csv")
     assert {"variant", "epoch", "train_loss", "train_acc", "test_acc"} <= set(metrics.columns)
+
+
+def test_curves_and_confusion_figures():
+    import pandas as pd
+    from alexnet.plots.curves import confusion, learning_curves
+    metrics = pd.DataFrame(dict(variant=["a", "a", "b", "b"], epoch=[1, 2, 1, 2], train_loss=[2.0, 1.0, 2.0, 1.5],
+                                train_acc=[0.3, 0.6, 0.2, 0.4], test_acc=[0.3, 0.5, 0.2, 0.3]))
+    fig = learning_curves(metrics)
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines) == 2 and len(acc_ax.lines) == 4
+    assert list(acc_ax.lines[1].get_ydata()) == [0.3, 0.5]            # variant a, test
+    fig = confusion([[3, 1], [0, 2]], ["x", "y"])
+    image = fig.axes[0].images[0].get_array()
+    assert image[0].tolist() == [0.75, 0.25] and image[1].tolist() == [0.0, 1.0]   # rows sum to 1
