@@ -1,0 +1,93 @@
+"""Figures of the ReLU and LRN chapters (§3.1, §3.3): activations and their gradients,
+Figure 1 from the relu_vs_tanh record, the sweep table, and LRN's layer times."""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from . import COLORS, caption, figure
+
+ACTS = {"ReLU  max(0, x)": torch.relu, "tanh": torch.tanh, "logistic  1/(1+e^-x)": torch.sigmoid}
+
+
+def activations_figure(lo: float = -5.0, hi: float = 5.0):
+    """f(x) and f'(x) (by autograd) for ReLU, tanh and the logistic sigmoid; the shaded band
+    is where tanh's gradient is below 0.1 of its peak: a saturated unit barely learns."""
+    x = torch.linspace(lo, hi, 401, requires_grad=True)
+    fig, (ax1, ax2) = figure(ncols=2, width=9, height=3.2)
+    for (name, fn), color in zip(ACTS.items(), (COLORS["relu"], COLORS["tanh"], "#7f7f7f")):
+        y = fn(x)
+        grad, = torch.autograd.grad(y.sum(), x)
+        ax1.plot(x.detach(), y.detach(), color=color, label=name)
+        ax2.plot(x.detach(), grad, color=color, label=name)
+    for ax in (ax1, ax2):
+        for side in (-1, 1):                          # |x| > 1.82: tanh'(x) < 0.1
+            ax.axvspan(*sorted((side * 1.82, side * hi)), color=COLORS["tanh"], alpha=0.06, lw=0)
+        ax.set_xlabel("x (the unit's input)")
+    ax1.set_title("activation f(x)"), ax2.set_title("gradient f'(x)")
+    ax1.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_table(points=(0.0, 0.5, 1.0, 2.0, 3.0, 5.0)) -> pd.DataFrame:
+    """f'(x) at a few inputs: ReLU's stays 1 for every positive input, tanh's decays ~e^-2x."""
+    x = torch.tensor(points, requires_grad=True)
+    rows = {}
+    for name, fn in (("relu", torch.relu), ("tanh", torch.tanh), ("logistic", torch.sigmoid)):
+        grad, = torch.autograd.grad(fn(x).sum(), x)
+        rows[f"{name}'(x)"] = grad.tolist()
+    return pd.DataFrame(rows, index=pd.Index(points, name="x"))
+
+
+def figure1(record, ax=None):
+    """Training error per epoch of the chosen rate of each activation, linear axes, the 25%
+    line: §3.1's Figure 1 from the relu_vs_tanh record."""
+    m, s = record.metrics, record.summary
+    chosen = m[(m.phase == "chosen") & (m.seed == m.seed.min())]
+    fig = None
+    if ax is None:
+        fig, ax = figure(width=6.4, height=3.8)
+    for act, label in (("relu", "ReLU (solid)"), ("tanh", "tanh (dashed)")):
+        rows = chosen[chosen.activation == act].sort_values("epoch")
+        lr = rows.lr.iloc[0]
+        ax.plot(rows.epoch, rows.train_err, "-" if act == "relu" else "--", color=COLORS[act],
+                label=f"{label}, lr {lr:g}", marker="o", ms=2.5)
+    ax.axhline(s["target"], color=COLORS["paper"], lw=0.8, ls=":")
+    ax.text(ax.get_xlim()[1], s["target"], f" {s['target']:.0%}", va="center", fontsize=8)
+    ax.set_xlabel(f"epochs (passes over {s['train_images']:,} CIFAR-10 training images)")
+    ax.set_ylabel("training error rate")
+    ax.set_ylim(0, None)
+    ax.legend()
+    if fig is not None:
+        caption(fig, record, "Running training error per epoch, each activation at its best swept rate.")
+        fig.tight_layout()
+    return fig
+
+
+def sweep_table(record, seed: int = 0) -> pd.DataFrame:
+    """Training error after the sweep epochs, per activation and rate (None: diverged)."""
+    sweep = record.summary[f"seed{seed}"]["sweep"]
+    table = pd.DataFrame(sweep)
+    table.index.name = "learning rate"
+    return table.rename(columns=lambda a: f"{a}: error after {record.summary['sweep_epochs']} epochs")
+
+
+def lrn_time_figure(record):
+    """Forward+backward ms per layer with the analytic-backward LRN and the autograd one."""
+    t = pd.DataFrame(record.summary["timing"])
+    models = list(dict.fromkeys(t.model))
+    fig, axes = figure(ncols=len(models), width=4.6 * len(models), height=3.2)
+    for ax, model in zip(axes, models):
+        rows = t[t.model == model]
+        ours = rows[rows.impl == "ours"]
+        colors = ["#dd8452" if layer.startswith("norm") else "#4c72b0" for layer in ours.layer]
+        ax.bar(ours.layer, ours.ms, color=colors)
+        auto = rows[rows.impl == "autograd"]
+        ax.bar(auto.layer, auto.ms, color="none", edgecolor="#dd8452", hatch="//", lw=0.8,
+               label="LRN left to autograd")
+        ax.set_title(model, fontsize=9), ax.set_ylabel("ms, forward + backward")
+        ax.legend(fontsize=8)
+    caption(fig, record, "Orange: LRN layers (solid: analytic backward; hatched: autograd). Blue: convolutions.")
+    fig.tight_layout()
+    return fig
