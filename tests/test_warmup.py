@@ -19,7 +19,7 @@ def test_confusion_matrix_counts_true_by_predicted():
 
 def test_warmup_smoke_writes_curves_and_confusions(monkeypatch, tmp_path):
     monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
-    path = run_experiment("warmup", "smoke", ["epochs=1", "train_limit=32", "val_limit=16"])
+    path = run_experiment("warmup", "smoke", ["epochs=1", "train_limit=16", "val_limit=16", "image_size=67"])
     summary = json.loads((path / "summary.json").read_text())
     assert set(summary) >= set(warmup.RECIPES) | {"best", "classes", "setting"}
     for variant in warmup.RECIPES:
