@@ -61,3 +61,26 @@ def peak_flops(precision: str = "fp32", device="cpu", small: bool = False) -> di
     mm = matmul_flops(precision, device=device, **kw)
     cv = conv1x1_flops(precision, device=device, **ck)
     return dict(matmul=mm, conv1x1=cv, peak=max(mm, cv))
+
+
+TITLE = "Attainable peak FLOP/s: a large matmul and a 1x1 convolution, fp32 and bf16"
+
+
+def run(overrides: list[str]) -> "Path":  # noqa: F821
+    """`alexnet bench peak`: the peaks alone, as a record under results/bench_peak/cpu/."""
+    import shlex
+
+    import pandas as pd
+
+    from .. import records
+    from ..config import resolve
+    cfg = resolve("cpu", overrides)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    started = records.utc_now()
+    rows = [dict(precision=p, **{k: v / 1e9 for k, v in peak_flops(p).items()}) for p in DTYPES]
+    table = pd.DataFrame(rows).rename(columns=lambda c: c if c == "precision" else f"{c}_gflop_per_s")
+    prov = records.provenance(command=shlex.join(["alexnet", "bench", "peak", *overrides]),
+                              started=started, seeds=[cfg.seed])
+    return records.write("bench_peak", "cpu", config=cfg.to_dict(), metrics=table,
+                         summary=dict(rows=table.to_dict("records")), provenance=prov)
