@@ -73,6 +73,28 @@ def sweep_table(record, seed: int = 0) -> pd.DataFrame:
     return table.rename(columns=lambda a: f"{a}: error after {record.summary['sweep_epochs']} epochs")
 
 
+def lrn_response_figure(k=2.0, n=5, alpha=1e-4, beta=0.75, hi=1000.0):
+    """§3.3's output b for an input a of one unit, alone among silent neighbours and among
+    n - 1 neighbours as active as itself: LRN damps a unit whose neighbours are busy."""
+    from ..models import local_response_norm
+    a = torch.linspace(0, hi, 501)
+    alone = torch.zeros(len(a), n, 1, 1)
+    alone[:, n // 2, 0, 0] = a
+    crowd = a.view(-1, 1, 1, 1).expand(-1, n, 1, 1).contiguous()
+    fig, ax = figure(width=6.4, height=3.4)
+    kw = dict(size=n, alpha=alpha, beta=beta, k=k)
+    ax.plot(a, local_response_norm(alone, **kw)[:, n // 2, 0, 0], color=COLORS["relu"],
+            label="neighbours silent")
+    ax.plot(a, local_response_norm(crowd, **kw)[:, n // 2, 0, 0], color=COLORS["tanh"],
+            label=f"{n - 1} neighbours as active")
+    ax.plot(a, a / k ** beta, color="#7f7f7f", ls=":", lw=0.8, label="a / k^β (no neighbours' term)")
+    ax.set_ylim(0, 1.3 * float(local_response_norm(alone, **kw).max()))
+    ax.set_xlabel("input a (activity of the unit)"), ax.set_ylabel("output b")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def lrn_time_figure(record):
     """Forward+backward ms per layer with the analytic-backward LRN and the autograd one."""
     t = pd.DataFrame(record.summary["timing"])
