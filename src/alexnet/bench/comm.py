@@ -7,7 +7,8 @@ the collectives and derived from the layer shapes.
 
 Communication seconds are the time a rank spends blocked in collectives (DDP's bucket
 all-reduces are waited for, so they do not overlap the backward pass here); compute is
-the rest of the step. Two processes share this machine's cores, one thread each.
+the rest of the step. Two processes share this machine's cores, one thread each; the
+modes take turns step by step and the summary quotes medians over steps and ranks.
 """
 from __future__ import annotations
 
@@ -28,41 +29,51 @@ MODES = ("none", "ddp", "columns", "weird_trick")   # none: one rank, the whole 
 WORLD = 2
 
 
-def _step_rows(mode: str, cfg, steps: int) -> list[dict]:
+def _setup(mode: str, cfg):
+    """This rank's network, optimizer and batch for `mode`, and the bytes derived for it."""
     from ..models import build_model
     from ..parallel import Dist, derived_bytes, wrap
-    from ..parallel.comm import LOG
     from ..train import make_optimizer
     rank = dist.get_rank()
     model = build_model(cfg, 1000, 3)
     net = wrap(model, Dist(mode, rank, WORLD, torch.device("cpu")), timed=True)
-    opt = make_optimizer(net, cfg)
     b = cfg.batch_size if mode in ("none", "columns") else cfg.batch_size // WORLD
     gen = torch.Generator().manual_seed(rank)
     x = torch.randn(b, 3, cfg.image_size, cfg.image_size, generator=gen)
     y = torch.randint(0, 1000, (b,), generator=gen)
     derived = 0.0 if mode == "none" else sum(
         r["bytes"] for r in derived_bytes(model, mode, cfg.batch_size, WORLD, (3, cfg.image_size, cfg.image_size)))
-    rows = []
-    for step in range(steps + 1):                       # step 0 warms up (allocations, first calls)
-        dist.barrier()
-        LOG.reset()
-        t0 = time.perf_counter()
-        loss = F.cross_entropy(net(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        seconds = time.perf_counter() - t0
-        if step:
-            rows.append(dict(mode=mode, rank=rank, step=step, seconds=seconds, comm_seconds=LOG.total_seconds(),
-                             bytes_measured=LOG.total_bytes(), bytes_derived=derived, images=cfg.batch_size))
-    return rows
+    return net, make_optimizer(net, cfg), x, y, derived
+
+
+def _step(net, opt, x, y) -> float:
+    from ..parallel.comm import LOG
+    dist.barrier()
+    LOG.reset()
+    t0 = time.perf_counter()
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return time.perf_counter() - t0
 
 
 def _worker(cfg_dict: dict, steps: int) -> list[dict]:
+    """Every mode's step in turn, `steps` rounds (after one warm-up round): the modes share
+    whatever else the machine is doing at the time, instead of one mode getting a bad minute."""
     from ..config import Config
+    from ..parallel.comm import LOG
     cfg = Config(**cfg_dict)
-    return [row for mode in MODES for row in _step_rows(mode, cfg, steps)]
+    setups = {mode: _setup(mode, cfg) for mode in MODES}
+    rows = []
+    for step in range(steps + 1):                       # round 0 warms up (allocations, first calls)
+        for mode, (net, opt, x, y, derived) in setups.items():
+            seconds = _step(net, opt, x, y)
+            if step:
+                rows.append(dict(mode=mode, rank=dist.get_rank(), step=step, seconds=seconds,
+                                 comm_seconds=LOG.total_seconds(), bytes_measured=LOG.total_bytes(),
+                                 bytes_derived=derived, images=cfg.batch_size))
+    return rows
 
 
 def derivation(cfg) -> pd.DataFrame:
@@ -77,7 +88,7 @@ def derivation(cfg) -> pd.DataFrame:
 def summarize(metrics: pd.DataFrame) -> dict:
     out = {}
     for mode, rows in metrics.groupby("mode", sort=False):
-        step, comm = rows.seconds.mean(), rows.comm_seconds.mean()
+        step, comm = rows.seconds.median(), rows.comm_seconds.median()     # robust to a busy moment
         out[mode] = dict(step_s=step, comm_s=comm, compute_s=step - comm, comm_share=comm / step,
                          images_per_s=rows.images.iloc[0] / step,
                          mb_measured=rows.bytes_measured.mean() / 1e6, mb_derived=rows.bytes_derived.mean() / 1e6)
