@@ -11,7 +11,9 @@ import pytest
 from alexnet.parallel import merge_checkpoints
 from alexnet.parallel.launch import free_port
 
-SMOKE = ["--preset", "smoke", "threads=1", "dropout=0"]     # no dropout: ranks draw different masks
+# No dropout: ranks draw different masks. 27 validation images: the last batch (11) splits
+# unevenly over 2 ranks, where a padding sampler would count an image twice.
+SMOKE = ["--preset", "smoke", "threads=1", "dropout=0", "val_limit=27"]
 
 
 def _env():

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from ..config import ConfigError
+
 MODES = ("auto", "none", "ddp", "columns", "weird_trick")
 SHARDED_DATA = ("ddp", "weird_trick")           # each rank trains on 1/W of every batch
 SHARDED_STATE = ("columns", "weird_trick")      # each rank holds part of the weights
@@ -78,17 +80,17 @@ class Dist:
 
 def pick_mode(mode: str, world: int) -> str:
     if mode not in MODES:
-        raise ValueError(f"parallel={mode!r}: choose one of {', '.join(MODES)}")
+        raise ConfigError(f"parallel={mode!r}: choose one of {', '.join(MODES)}")
     if mode == "auto":
         return "ddp" if world > 1 else "none"
     if mode == "none" and world > 1:
-        raise ValueError(f"launched as {world} processes but parallel=none; use parallel=ddp, "
+        raise ConfigError(f"launched as {world} processes but parallel=none; use parallel=ddp, "
                          "columns or weird_trick, or run one process without torchrun")
     if mode in SHARDED_DATA and world == 1:
-        raise ValueError(f"parallel={mode} needs several processes: launch with "
+        raise ConfigError(f"parallel={mode} needs several processes: launch with "
                          "`torchrun --nproc_per_node=2 -m alexnet train ...`")
     if mode == "columns" and world not in (1, 2):
-        raise ValueError(f"parallel=columns runs on 2 processes (or 1 process with 2 devices), not {world}")
+        raise ConfigError(f"parallel=columns runs on 2 processes (or 1 process with 2 devices), not {world}")
     return mode
 
 
@@ -108,6 +110,6 @@ def setup(cfg, default_device: torch.device) -> Dist:
         owns = True
     control = dist.new_group(backend="gloo", timeout=TIMEOUT) if world > 1 else None
     if world > 1 and cfg.batch_size % world:
-        raise ValueError(f"batch_size={cfg.batch_size} does not split over {world} processes; "
+        raise ConfigError(f"batch_size={cfg.batch_size} does not split over {world} processes; "
                          "batch_size is the global batch (§5: 128), make it a multiple of the world size")
     return Dist(mode, rank, world, device, control, owns)
