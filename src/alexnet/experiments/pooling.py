@@ -30,7 +30,7 @@ PAPER = dict(gain_top1=0.004, gain_top5=0.003)          # §3.4: overlapping is 
 CIFAR = dict(dataset="cifar10", model="cifar_alexnet", image_size=32, batch_size=128,
              init="kaiming", lr=0.02, dropout=0.5, dropout_style="vanilla")
 PRESETS = {
-    "smoke": dict(dataset="synthetic", model="cifar_alexnet", init="kaiming", epochs=2),
+    "smoke": dict(dataset="synthetic", model="cifar_alexnet", init="kaiming", epochs=1),
     # 6 runs of 8,000 training images x 8 epochs (crops + flips, §4.1), ~1,000 images/s on
     # 2 cores: ~7 minutes. Cosine schedule so both variants end at the same small learning
     # rate; 2,000 test images per evaluation.
