@@ -15,7 +15,7 @@ def kernels_figure(kernels: np.ndarray, record=None, text: str = ""):
     colourfulness in its title."""
     columns = vis.by_column(kernels)
     colour = vis.by_column(vis.colourfulness(kernels))
-    fig, axes = figure(ncols=len(columns), width=9, height=4.6)
+    fig, axes = figure(ncols=len(columns), width=9, height=3.3)
     for i, (ax, ks, c) in enumerate(zip(np.atleast_1d(axes), columns, colour)):
         ax.imshow(vis.kernel_grid(ks, per_row=8), interpolation="nearest")
         ax.set_title(f"column {i + 1} (kernels {i * len(ks)}-{(i + 1) * len(ks) - 1}): "
