@@ -6,6 +6,15 @@ from torch import nn
 from alexnet.optim import PaperSGD, compare_on_quadratic, torch_sgd_like_paper
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny float64 ops: one thread is 100x faster than two on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _net(seed=0):
     torch.manual_seed(seed)
     return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)).double()
