@@ -107,7 +107,7 @@ def ablation_curves(metrics, variants, column: str = "val_top1_err"):
                 ax.plot(seed_rows.epoch, seed_rows[col], color=CYCLE[k], lw=0.6, alpha=0.4)
             mean = rows.groupby("epoch")[col].mean()
             ax.plot(mean.index, mean.values, color=CYCLE[k], lw=2, label=variant)
-    axes[0].set_title("training error (augmented batches)", fontsize=9)
+    axes[0].set_title("training error (on the batches as trained)", fontsize=9)
     axes[1].set_title("test error", fontsize=9)
     for ax in axes:
         ax.set_xlabel("epoch")
