@@ -51,3 +51,6 @@ MODELS.update(CIFAR_MODELS)
 
 from .cifar_alexnet import from_config as _cifar_alexnet  # noqa: E402  (§3.4/§4.2 ablations)
 register("cifar_alexnet", _cifar_alexnet)
+
+from .depth import register_models as _register_depth  # noqa: E402  (§7: alexnet_*_no_conv3..5)
+_register_depth()
