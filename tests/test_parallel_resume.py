@@ -1,27 +1,18 @@
 """SIGTERM (pre-emption) on `alexnet train`: it saves a checkpoint and exits with 143; the same
 command resumes it to bitwise the same weights as a run that was never stopped."""
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import torch
 
-from alexnet.parallel.launch import free_port
+from conftest import alexnet_cmd, cli_env, train_cli
 
 SMOKE = ["--preset", "smoke", "threads=1", "dropout=0"]     # no dropout: ranks draw different masks
 
 
-def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-
-
 def _train(out, *extra, nproc=1, parallel="none"):
-    cmd = ([sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
-            f"--master_port={free_port()}", "-m", "alexnet"] if nproc > 1 else [sys.executable, "-m", "alexnet"])
-    return subprocess.run([*cmd, "train", *SMOKE, f"parallel={parallel}", f"out={out}", *extra],
-                          capture_output=True, text=True, env=_env(), timeout=120)
+    return train_cli(out, SMOKE, *extra, nproc=nproc, parallel=parallel)
 
 
 def test_sigterm_saves_and_the_run_resumes_to_the_same_weights(tmp_path):
@@ -29,8 +20,8 @@ def test_sigterm_saves_and_the_run_resumes_to_the_same_weights(tmp_path):
     straight = _train(tmp_path / "a", *args)
     assert straight.returncode == 0, straight.stderr[-2000:]
 
-    cmd = [sys.executable, "-m", "alexnet", "train", *SMOKE, "parallel=none", f"out={tmp_path / 'b'}", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    cmd = [*alexnet_cmd(), "train", *SMOKE, "parallel=none", f"out={tmp_path / 'b'}", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
     ckpt = tmp_path / "b" / "checkpoint.pt"
     deadline = time.time() + 60
     while not ckpt.exists() and time.time() < deadline and proc.poll() is None:

@@ -1,30 +1,21 @@
 """`alexnet train` as a command: under torchrun with 2 gloo processes it trains the same
 network as one process; SIGTERM saves a checkpoint and the run resumes to the same weights."""
 import json
-import os
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from alexnet.parallel import merge_checkpoints
-from alexnet.parallel.launch import free_port
+from conftest import alexnet_cmd, cli_env, train_cli
 
 # No dropout: ranks draw different masks. 27 validation images: the last batch (11) splits
 # unevenly over 2 ranks, where a padding sampler would count an image twice.
 SMOKE = ["--preset", "smoke", "threads=1", "dropout=0", "val_limit=27"]
 
 
-def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-
-
 def _train(out, *extra, nproc=1, parallel="none"):
-    cmd = ([sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
-            f"--master_port={free_port()}", "-m", "alexnet"] if nproc > 1 else [sys.executable, "-m", "alexnet"])
-    return subprocess.run([*cmd, "train", *SMOKE, f"parallel={parallel}", f"out={out}", *extra],
-                          capture_output=True, text=True, env=_env(), timeout=120)
+    return train_cli(out, SMOKE, *extra, nproc=nproc, parallel=parallel)
 
 
 COLS = ["train_loss", "train_err", "val_loss", "val_top1_err", "val_top5_err"]
@@ -54,7 +45,7 @@ def test_torchrun_column_split_trains_like_one_and_merges(tmp_path, one_process)
     assert run.returncode == 0, run.stderr[-2000:]
     pd.testing.assert_frame_equal(one_process[COLS], pd.read_csv(out / "metrics.csv")[COLS], rtol=1e-4)
     merged = merge_checkpoints(out)                            # each rank saved its column
-    ev = subprocess.run([sys.executable, "-m", "alexnet", "eval", "--checkpoint", str(merged)],
-                        capture_output=True, text=True, env=_env(), timeout=120)
+    ev = subprocess.run([*alexnet_cmd(), "eval", "--checkpoint", str(merged)],
+                        capture_output=True, text=True, env=cli_env(), timeout=120)
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert json.loads(ev.stdout)["loss"] == pytest.approx(one_process.val_loss.iloc[-1], rel=1e-4)
