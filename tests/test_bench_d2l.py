@@ -1,6 +1,5 @@
 """`alexnet bench d2l` end to end at toy sizes: d2l's own loop (its loaders pointed at our
 data root, no download) and ours, on the same images; plus the timing wrapper."""
-import json
 import time
 
 import pytest

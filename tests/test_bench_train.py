@@ -2,7 +2,6 @@
 the FLOP arithmetic checked against hand counts."""
 import json
 
-import torch
 
 from alexnet.bench import peak
 from alexnet.bench import train as bench

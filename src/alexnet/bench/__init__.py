@@ -9,6 +9,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import statistics
+import time
+
+
+def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
+    """Median wall-clock seconds of `repeats` calls of fn() after `warmup` untimed ones
+    (the first calls pick kernels and fill caches)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def names() -> list[str]:

@@ -15,7 +15,6 @@ rank the options on this machine; `alexnet bench d2l` times real training runs.
 from __future__ import annotations
 
 import shlex
-import time
 
 import pandas as pd
 import torch
@@ -25,6 +24,7 @@ from .. import records
 from ..config import resolve
 from ..evaluate import autocast
 from ..models import build_model, forward_flops
+from . import median_seconds
 from .peak import peak_flops
 
 TITLE = "Training and evaluation images/s of the AlexNet variants, fp32/bf16, NCHW/channels_last"
@@ -36,18 +36,6 @@ NETS = {
     "alexnet_small": (3, 32, 10, 64),
 }
 OPTIONS = [(p, cl) for p in ("fp32", "bf16") for cl in (False, True)]
-
-
-def _seconds_per_step(step, steps: int, warmup: int) -> float:
-    """Median seconds of `steps` calls after `warmup` untimed ones (first calls pick kernels)."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return float(pd.Series(times).median())
 
 
 def measure(model, shape, classes: int, batch: int, precision: str, channels_last: bool,
@@ -76,8 +64,8 @@ def measure(model, shape, classes: int, batch: int, precision: str, channels_las
         with autocast(device, precision):
             model(x)
 
-    train_s = _seconds_per_step(train_step, steps, warmup)
-    eval_s = _seconds_per_step(eval_step, steps, warmup)
+    train_s = median_seconds(train_step, steps, warmup)
+    eval_s = median_seconds(eval_step, steps, warmup)
     return dict(train_images_per_s=batch / train_s, eval_images_per_s=batch / eval_s)
 
 

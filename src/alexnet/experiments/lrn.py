@@ -9,7 +9,6 @@ the analytic-backward LRN and with the autograd reference.
 """
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import torch
@@ -17,6 +16,7 @@ import torch
 from .. import records
 from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
+from ..bench import median_seconds
 from ..models.lrn import local_response_norm_autograd
 from . import Outcome
 from .common import final_summary, run_variants
@@ -47,17 +47,6 @@ TIMING = {"smoke": dict(batch=1, small_batch=8, repeats=1),
           "paper": dict(batch=128, small_batch=128, repeats=20)}
 
 
-def _time(fn, repeats: int) -> float:
-    """Median milliseconds of fn() over `repeats` (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * sorted(times)[len(times) // 2]
-
-
 def _fwd_bwd(layer, x: torch.Tensor):
     """A closure running `layer` forward and backward on a copy of x."""
     def step():
@@ -82,11 +71,11 @@ def layer_times(model, x: torch.Tensor, repeats: int, label: str) -> pd.DataFram
     for n in names:
         layer = getattr(model, n)
         rows.append(dict(model=label, layer=n, impl="ours", shape=tuple(inputs[n].shape),
-                         ms=_time(_fwd_bwd(layer, inputs[n]), repeats)))
+                         ms=1e3 * median_seconds(_fwd_bwd(layer, inputs[n]), repeats)))
         if isinstance(layer, LocalResponseNorm):
             ref = lambda a, m=layer: torch.cat([local_response_norm_autograd(p, m.size, m.alpha, m.beta, m.k)
                                                 for p in a.chunk(m.groups, 1)], 1)
-            rows.append(dict(rows[-1], impl="autograd", ms=_time(_fwd_bwd(ref, inputs[n]), repeats)))
+            rows.append(dict(rows[-1], impl="autograd", ms=1e3 * median_seconds(_fwd_bwd(ref, inputs[n]), repeats)))
     return pd.DataFrame(rows)
 
 

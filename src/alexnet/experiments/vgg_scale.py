@@ -8,7 +8,6 @@ Q = S for fixed S, Q = 384 (55) for the jittered net.
 from __future__ import annotations
 
 import pandas as pd
-import torch
 
 from . import Outcome
 from ._vgg import CPU, PAPER, SMOKE
