@@ -9,7 +9,7 @@ from torch import nn
 
 from alexnet.config import resolve
 from alexnet.experiments import run_experiment
-from alexnet.experiments.relu_vs_tanh import _ratios, _reach
+from alexnet.experiments.relu_vs_tanh import _over_seeds, _ratios, _reach
 from alexnet.models import LocalResponseNorm, build_model, cifar4, count_parameters
 from alexnet.models.cifar import CUDA_CONVNET_LRN
 
@@ -68,6 +68,16 @@ def test_reach_and_ratio_from_a_history():
     out = _ratios(dict(relu=r, tanh=_reach(slow, 0.25)))
     assert out["ratio_epochs"] == 4.0 and out["ratio_kind"].startswith("lower bound")
     assert _ratios(dict(relu=r, tanh=_reach(hist.assign(seconds=4.0), 0.25)))["ratio_seconds"] == 2.0
+
+
+def test_ratios_over_seeds_mean_spread_and_lower_bounds():
+    measured = [dict(ratio_epochs=e, ratio_seconds=2 * e, ratio_kind="measured") for e in (2.0, 4.0)]
+    out = _over_seeds(measured)
+    assert (out["ratio_epochs"], out["ratio_seconds"], out["ratio_kind"]) == (3.0, 6.0, "measured")
+    assert out["ratio_epochs_std"] == pytest.approx(2 ** 0.5) and out["ratio_epochs_values"] == [2.0, 4.0]
+    bound = dict(ratio_epochs=5.0, ratio_seconds=5.0, ratio_kind="lower bound: tanh not there")
+    assert _over_seeds(measured + [bound])["ratio_kind"].startswith("lower bound")
+    assert _over_seeds(measured + [dict(ratio_epochs=None, ratio_seconds=None, ratio_kind="x")])["ratio_epochs"] is None
 
 
 def test_relu_vs_tanh_smoke_end_to_end(tmp_path, monkeypatch):

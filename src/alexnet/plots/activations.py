@@ -44,15 +44,15 @@ def figure1(record, ax=None):
     """Training error per epoch of the chosen rate of each activation, linear axes, the 25%
     line: §3.1's Figure 1 from the relu_vs_tanh record."""
     m, s = record.metrics, record.summary
-    chosen = m[(m.phase == "chosen") & (m.seed == m.seed.min())]
+    chosen = m[m.phase == "chosen"]
     fig = None
     if ax is None:
         fig, ax = figure(width=6.4, height=3.8)
-    for act, label in (("relu", "ReLU (solid)"), ("tanh", "tanh (dashed)")):
-        rows = chosen[chosen.activation == act].sort_values("epoch")
-        lr = rows.lr.iloc[0]
-        ax.plot(rows.epoch, rows.train_err, "-" if act == "relu" else "--", color=COLORS[act],
-                label=f"{label}, lr {lr:g}", marker="o", ms=2.5)
+    for i, (seed, runs) in enumerate(chosen.groupby("seed")):          # one line per seed
+        for act, label in (("relu", "ReLU (solid)"), ("tanh", "tanh (dashed)")):
+            rows = runs[runs.activation == act].sort_values("epoch")
+            ax.plot(rows.epoch, rows.train_err, "-" if act == "relu" else "--", color=COLORS[act],
+                    label=label if i == 0 else None, marker="o", ms=2.5, alpha=1.0 if i == 0 else 0.5)
     ax.axhline(s["target"], color=COLORS["paper"], lw=0.8, ls=":")
     ax.text(ax.get_xlim()[1], s["target"], f" {s['target']:.0%}", va="center", fontsize=8)
     ax.set_xlabel(f"epochs (passes over {s['train_images']:,} CIFAR-10 training images)")
@@ -60,17 +60,29 @@ def figure1(record, ax=None):
     ax.set_ylim(0, None)
     ax.legend()
     if fig is not None:
-        caption(fig, record, "Running training error per epoch, each activation at its best swept rate.")
+        caption(fig, record, "Running training error per epoch, each activation at its best swept "
+                             "rate; one line per seed.")
         fig.tight_layout()
     return fig
 
 
-def sweep_table(record, seed: int = 0) -> pd.DataFrame:
-    """Training error after the sweep epochs, per activation and rate (None: diverged)."""
-    sweep = record.summary[f"seed{seed}"]["sweep"]
-    table = pd.DataFrame(sweep)
-    table.index.name = "learning rate"
-    return table.rename(columns=lambda a: f"{a}: error after {record.summary['sweep_epochs']} epochs")
+def sweep_table(record) -> pd.DataFrame:
+    """Training error after the sweep epochs, per seed, rate and activation (NaN: diverged)."""
+    s = record.summary
+    table = pd.concat({seed: pd.DataFrame(s[f"seed{seed}"]["sweep"]) for seed in record.provenance["seeds"]},
+                      names=["seed", "learning rate"])
+    return table.rename(columns=lambda a: f"{a}: error after {s['sweep_epochs']} epochs")
+
+
+def seeds_table(record) -> pd.DataFrame:
+    """Per seed: each activation's chosen rate, epochs to the target, and the ratios."""
+    s, rows = record.summary, []
+    for seed in record.provenance["seeds"]:
+        r = s[f"seed{seed}"]
+        rows.append({"seed": seed, "ReLU lr": r["relu"]["lr"], "tanh lr": r["tanh"]["lr"],
+                     "ReLU epochs": r["relu"]["epochs_to_target"], "tanh epochs": r["tanh"]["epochs_to_target"],
+                     "tanh / ReLU (epochs)": r["ratio_epochs"], "tanh / ReLU (seconds)": r["ratio_seconds"]})
+    return pd.DataFrame(rows).set_index("seed")
 
 
 def lrn_response_figure(k=2.0, n=5, alpha=1e-4, beta=0.75, hi=1000.0):
