@@ -103,3 +103,17 @@ def test_missing_cifar_says_which_files(tmp_path, monkeypatch):
     cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path)))
     with pytest.raises(DataError, match="data_batch_1.*cifar-10-batches-py"):
         load_data(cfg)
+
+
+def test_random_crop_and_flip_match_a_per_image_reference():
+    import torch.nn.functional as F
+    from alexnet.data.batches import random_crop, random_flip
+    x = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8)
+    out = random_flip(random_crop(x, 2, torch.Generator().manual_seed(7)), torch.Generator().manual_seed(8))
+    gen = torch.Generator().manual_seed(7)                  # the same draws, image by image
+    oy, ox = (torch.randint(0, 5, (16,), generator=gen) for _ in range(2))
+    flip = torch.rand(16, generator=torch.Generator().manual_seed(8)) < 0.5
+    padded = F.pad(x, (2, 2, 2, 2))
+    for i in range(16):
+        ref = padded[i, :, oy[i]:oy[i] + 8, ox[i]:ox[i] + 8]
+        assert torch.equal(out[i], ref.flip(2) if flip[i] else ref)
