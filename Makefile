@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build --all -W -n --keep-going .
