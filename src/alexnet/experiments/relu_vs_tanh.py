@@ -20,6 +20,7 @@ import time
 
 import pandas as pd
 
+from .. import records
 from ..config import Config
 from ..data import load_data
 from ..train import NonFiniteLoss, train
@@ -123,10 +124,8 @@ def _over_seeds(results: list[dict]) -> dict:
             else "lower bound: tanh not there when training stopped in some seed")
     out = dict(ratio_kind=kind, n_seeds=len(results))
     for key in ("ratio_epochs", "ratio_seconds"):
-        values = pd.Series([r[key] for r in results], dtype=float)
-        out[key] = float(values.mean())
-        out[f"{key}_std"] = float(values.std()) if len(values) > 1 else 0.0
-        out[f"{key}_values"] = values.tolist()
+        stats = records.summarize(r[key] for r in results)
+        out.update({key: stats["mean"], f"{key}_std": stats["std"], f"{key}_values": stats["values"]})
     return out
 
 
