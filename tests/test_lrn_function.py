@@ -34,6 +34,19 @@ def test_window_sum_and_its_transpose():
     assert torch.allclose((window_sum(x, 2, 1) * y).sum(), (x * window_sum(y, 1, 2)).sum())
 
 
+@pytest.mark.parametrize("size,groups", [(5, 1), (5, 2), (4, 2)])
+def test_channels_last_band_matmul_equals_the_shifted_slices(size, groups):
+    a = torch.randn(3, 12, 4, 5, dtype=torch.float64) * 30
+    cl = a.contiguous(memory_format=torch.channels_last).requires_grad_()
+    nchw = a.clone().requires_grad_()
+    g = torch.randn(3, 12, 4, 5, dtype=torch.float64)
+    out_cl, out = (local_response_norm(x, size, 1e-3, 0.75, 2.0, groups) for x in (cl, nchw))
+    assert out_cl.is_contiguous(memory_format=torch.channels_last)      # the layout is kept
+    torch.testing.assert_close(out_cl, out)
+    torch.testing.assert_close(*(torch.autograd.grad(o, x, g)[0] for o, x in ((out_cl, cl), (out, nchw))))
+    assert torch.autograd.gradcheck(lambda x: local_response_norm(x, size, 1e-3, 0.75, 2.0, groups), (cl,))
+
+
 def test_channels_last_bf16_matches_fp32():
     a = torch.randn(8, 32, 6, 6) * 30
     cl = a.to(torch.bfloat16).contiguous(memory_format=torch.channels_last).requires_grad_()

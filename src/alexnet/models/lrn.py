@@ -6,6 +6,8 @@ with k=2, n=5, alpha=1e-4, beta=0.75. `torch.nn.LocalResponseNorm` divides alpha
 (it averages the squares rather than summing them), so the same numbers there need
 `alpha * n`. The LRN chapter compares the conventions.
 """
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,6 +27,30 @@ def window_sum(x: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def band(channels: int, groups: int, lo: int, hi: int) -> torch.Tensor:
+    """(C, C) 0/1 matrix M with M[j, i] = 1 when input channel j is in output channel i's
+    window [i - lo, i + hi] and in its group: x @ M is the window sum over channels."""
+    i = torch.arange(channels)
+    width = channels // groups
+    same_group = (i[:, None] // width) == (i[None, :] // width)
+    offset = i[:, None] - i[None, :]                            # j - i
+    return (same_group & (offset >= -lo) & (offset <= hi)).float()
+
+
+def channel_window_sum(x: torch.Tensor, lo: int, hi: int, groups: int) -> torch.Tensor:
+    """The window sum over the channels of (B, C, H, W), within each of `groups`.
+
+    channels_last tensors hold a pixel's channels side by side, so the sum is one matmul
+    with the banded matrix (B*H*W, C) @ (C, C) — about twice as fast as shifted slices
+    there, which stride across memory; NCHW tensors take the shifted slices."""
+    b, c, h, w = x.shape
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        m = band(c, groups, lo, hi).to(x.dtype)
+        return torch.matmul(x.permute(0, 2, 3, 1), m).permute(0, 3, 1, 2)   # (B, C, H, W), channels_last
+    return window_sum(x.unflatten(1, (groups, c // groups)), lo, hi).flatten(1, 2)
+
+
 class _LRN(torch.autograd.Function):
     """b = a * d^-beta with d = k + alpha * S(a^2), S the window sum; the backward pass is
     written out, so autograd does not record (and replay) the pad, slices and pow:
@@ -34,12 +60,12 @@ class _LRN(torch.autograd.Function):
     and the sum over the windows that contain j is the window sum with lo and hi swapped."""
 
     @staticmethod
-    def forward(ctx, a, size, alpha, beta, k):
+    def forward(ctx, a, size, alpha, beta, k, groups):
         lo, hi = size // 2, (size - 1) // 2
-        d = window_sum(a * a, lo, hi).mul_(alpha).add_(k)       # k + alpha * sum a^2
+        d = channel_window_sum(a * a, lo, hi, groups).mul_(alpha).add_(k)   # k + alpha * sum a^2
         scale = d.pow(-beta)
         ctx.save_for_backward(a, d, scale)
-        ctx.lo, ctx.hi, ctx.alpha, ctx.beta = lo, hi, alpha, beta
+        ctx.lo, ctx.hi, ctx.alpha, ctx.beta, ctx.groups = lo, hi, alpha, beta, groups
         return a * scale
 
     @staticmethod
@@ -47,8 +73,8 @@ class _LRN(torch.autograd.Function):
     def backward(ctx, g):
         a, d, scale = ctx.saved_tensors
         t = (g * a).mul_(scale).div_(d)                         # g a d^(-beta-1)
-        grad = window_sum(t, ctx.hi, ctx.lo).mul_(a).mul_(-2 * ctx.alpha * ctx.beta)
-        return grad.addcmul_(g, scale), None, None, None, None
+        grad = channel_window_sum(t, ctx.hi, ctx.lo, ctx.groups).mul_(a).mul_(-2 * ctx.alpha * ctx.beta)
+        return grad.addcmul_(g, scale), None, None, None, None, None
 
 
 def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
@@ -58,8 +84,7 @@ def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
     if a.dim() != 4 or a.shape[1] % groups:
         raise ValueError(f"local_response_norm wants (B, C, H, W) with C divisible by groups={groups}; "
                          f"got shape {tuple(a.shape)}")
-    split = a.unflatten(1, (groups, a.shape[1] // groups))     # (B, G, C/G, H, W), a view
-    return _LRN.apply(split, size, alpha, beta, k).flatten(1, 2)
+    return _LRN.apply(a, size, alpha, beta, k, groups)
 
 
 def local_response_norm_autograd(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
