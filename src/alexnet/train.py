@@ -191,19 +191,9 @@ def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | Non
     opt, schedule = make_optimizer(net, cfg), Schedule(cfg)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     step_fn = torch.compile(net) if cfg.compile else net
-    history, epoch0, step0 = [], 0, 0
-    totals = _zero_totals(device)
     ckpt = dist.checkpoint(out_dir)                         # one file, or one per rank's share
-    if ckpt and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        _check_same_run(state["config"], cfg, ckpt)
-        parallel.unwrap(net).load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        history, epoch0, step0 = state["history"], state["epoch"], state["step"]
-        totals = {k: torch.as_tensor(v, device=device) for k, v in state["totals"].items()}
-        log(f"resumed from {ckpt}: epoch {epoch0 + 1}, step {step0}")
-    elif ckpt and dist.main:
+    history, epoch0, step0, totals = _resume(ckpt, cfg, net, opt, schedule, device, log)
+    if ckpt and not ckpt.exists() and dist.main:
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         (ckpt.parent / "config.json").write_text(cfg.to_json())
 
@@ -229,11 +219,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | Non
             val = parallel.reduce_eval(evaluate(step_fn, mine.val.batches(epoch), device, cfg.precision,
                                                 cfg.channels_last), dist)
             seen = parallel.reduce_totals(totals, dist)     # every rank's images
-            n = int(seen["n"])
-            row = dict(epoch=epoch + 1, lr=schedule.lr, train_loss=float(seen["loss"]) / n,
-                       train_err=float(seen["wrong"]) / n, val_loss=val["loss"],
-                       val_top1_err=val["top1_err"], val_top5_err=val["top5_err"],
-                       seconds=seconds, images_per_s=n / seconds if step0 == 0 or epoch > epoch0 else math.nan)
+            whole = step0 == 0 or epoch > epoch0            # a resumed epoch's rate would mislead
+            row = _epoch_row(epoch, schedule.lr, seen, val, seconds, whole)
             history.append(row)
             log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
             schedule.after_epoch(epoch, val["top1_err"])
@@ -243,6 +230,31 @@ def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | Non
         import pandas as pd
         pd.DataFrame(history).to_csv(ckpt.parent / "metrics.csv", index=False)
     return TrainResult(parallel.unwrap(net), history, data, cfg, device, Path(out_dir) if out_dir else None)
+
+
+def _resume(ckpt, cfg: Config, net, opt, schedule, device, log):
+    """(history, epoch, step, totals) from the checkpoint in `ckpt`, loading the model,
+    optimizer and schedule state; a fresh start when there is none."""
+    if not (ckpt and ckpt.exists()):
+        return [], 0, 0, _zero_totals(device)
+    state = torch.load(ckpt, map_location=device, weights_only=False)
+    _check_same_run(state["config"], cfg, ckpt)
+    parallel.unwrap(net).load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    totals = {k: torch.as_tensor(v, device=device) for k, v in state["totals"].items()}
+    log(f"resumed from {ckpt}: epoch {state['epoch'] + 1}, step {state['step']}")
+    return state["history"], state["epoch"], state["step"], totals
+
+
+def _epoch_row(epoch: int, lr: float, seen: dict, val: dict, seconds: float, whole: bool) -> dict:
+    """One metrics.csv row: the epoch's running training loss/error over every rank's
+    images, the validation numbers, and images/s (NaN for an epoch resumed midway)."""
+    n = int(seen["n"])
+    return dict(epoch=epoch + 1, lr=lr, train_loss=float(seen["loss"]) / n,
+                train_err=float(seen["wrong"]) / n, val_loss=val["loss"],
+                val_top1_err=val["top1_err"], val_top5_err=val["top5_err"],
+                seconds=seconds, images_per_s=n / seconds if whole else math.nan)
 
 
 def _zero_totals(device) -> dict:
