@@ -94,8 +94,6 @@ def load_checkpoint(path, overrides: list[str] | None = None):
     """(cfg, model) from a checkpoint of `alexnet train` / an experiment, on the CPU."""
     from .config import parse_overrides, resolve
     from .models import build_model
-    from .models.depth import register_models
-    register_models()                                   # §7's cut-down nets, if the checkpoint is one
     state = torch.load(path, map_location="cpu", weights_only=False)
     cfg = resolve("paper", {**state["config"], **parse_overrides(overrides or []), "device": "cpu"})
     weights = state["model"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import records
-from ..models.depth import MIDDLE, register_models
+from ..models.depth import MIDDLE
 from . import Outcome
 from .common import final_summary, run_variants
 
@@ -35,7 +35,6 @@ PAPER_TOP1_LOSS = 0.02   # §7: "about 2%"
 
 
 def variants(model: str) -> dict[str, dict]:
-    register_models()
     return {"full": dict(model=model), **{f"no_{layer}": dict(model=f"{model}_no_{layer}")
                                           for layer in MIDDLE}}
 

@@ -9,14 +9,13 @@ the analytic-backward LRN and with the autograd reference.
 """
 from __future__ import annotations
 
-
 import pandas as pd
 import torch
 
 from .. import records
+from ..bench import median_seconds
 from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
-from ..bench import median_seconds
 from ..models.lrn import local_response_norm_autograd
 from . import Outcome
 from .common import final_summary, run_variants
