@@ -11,7 +11,7 @@ from alexnet.config import resolve
 from alexnet.experiments import run_experiment
 from alexnet.experiments.relu_vs_tanh import _over_seeds, _ratios, _reach
 from alexnet.models import LocalResponseNorm, build_model, cifar4, count_parameters
-from alexnet.models.cifar import CUDA_CONVNET_LRN
+from alexnet.models.cifar4 import CUDA_CONVNET_LRN
 
 
 def test_parameters_counted_by_hand():

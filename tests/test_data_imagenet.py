@@ -8,7 +8,7 @@ from alexnet.config import resolve
 from alexnet.data import DataError, load_data
 from alexnet.data.folders import FolderLoader, ten_crop_boxes, ten_crops
 from alexnet.data.images import UnreadableImage, decode, load_256
-from alexnet.data.means import cached_stats, stats_of
+from alexnet.data.stats import cached_stats, stats_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding:DeprecationWarning")
 

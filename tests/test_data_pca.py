@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from alexnet.data.batches import MemoryLoader
+from alexnet.data.loader import MemoryLoader
 from alexnet.data.pca import (IMAGENET_EIGVALS, IMAGENET_EIGVECS, PCAColorNoise, pca_noise_batch,
                               rgb_pca)
 

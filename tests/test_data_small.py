@@ -107,7 +107,7 @@ def test_missing_cifar_says_which_files(tmp_path, monkeypatch):
 
 def test_random_crop_and_flip_match_a_per_image_reference():
     import torch.nn.functional as F
-    from alexnet.data.batches import random_crop, random_flip
+    from alexnet.data.loader import random_crop, random_flip
     x = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8)
     out = random_flip(random_crop(x, 2, torch.Generator().manual_seed(7)), torch.Generator().manual_seed(8))
     gen = torch.Generator().manual_seed(7)                  # the same draws, image by image

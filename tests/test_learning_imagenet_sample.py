@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from alexnet import visualize as vis
+from alexnet.evaluation import probes as vis
 from alexnet.experiments import run_experiment
 from alexnet.records import load
 

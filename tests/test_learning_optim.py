@@ -1,9 +1,9 @@
-"""§5's update rule (alexnet.optim.PaperSGD) against torch.optim.SGD."""
+"""§5's update rule (alexnet.training.optim.PaperSGD) against torch.optim.SGD."""
 import pytest
 import torch
 from torch import nn
 
-from alexnet.optim import PaperSGD, compare_on_quadratic, torch_sgd_like_paper
+from alexnet.training.optim import PaperSGD, compare_on_quadratic, torch_sgd_like_paper
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from alexnet.config import resolve
-from alexnet.schedules import Schedule
-from alexnet.train import Interrupted, NonFiniteLoss, train
+from alexnet.training.schedule import Schedule
+from alexnet.training.loop import Interrupted, NonFiniteLoss, train
 
 
 def weights(model):
@@ -17,7 +17,7 @@ def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path, monkeypa
     straight = train(cfg, out_dir=tmp_path / "a", log=lambda *_: None)
 
     # Stop the second run mid-epoch, as SIGTERM would, then resume it.
-    import alexnet.train as T
+    import alexnet.training.loop as T
     real = T.train_epoch
     calls = {"n": 0}
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from alexnet.config import resolve
 from alexnet.data.scale import ScaleLoader, cpu_scale, grid_offsets, rescale, scale_crop_flip
-from alexnet.evaluate_dense import (dense_posteriors, errors, fuse, grid_crops, multicrop_posteriors,
+from alexnet.evaluation.vgg_dense import (dense_posteriors, errors, fuse, grid_crops, multicrop_posteriors,
                                     posteriors, to_dense)
 from alexnet.models import build_model, count_parameters
 from alexnet.models.vgg import (CONFIGS, VGG, WEIGHT_LAYERS, conv_names, init_from_a, init_vgg,

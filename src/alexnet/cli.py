@@ -40,7 +40,7 @@ def _run(args) -> int:
 
 def _train(args) -> int:
     from .parallel import env_ranks
-    from .train import Interrupted, train
+    from .training.loop import Interrupted, train
     cfg = resolve(args.preset, args.overrides)
     main_rank = env_ranks()[0] == 0                          # under torchrun, rank 0 alone prints
     if main_rank:
@@ -58,9 +58,9 @@ def _train(args) -> int:
 def _eval(args) -> int:
     import torch
     from .data import load_data
-    from .evaluate import evaluate
+    from .evaluation.metrics import evaluate
     from .models import build_model
-    from .train import pick_device
+    from .training.loop import pick_device
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     cfg = resolve("paper", {**state["config"], **_overrides_dict(args.overrides)})
     if args.ten_crop or args.center:
@@ -89,7 +89,7 @@ def _layers(args) -> int:
 
 
 def _visualize(args) -> int:
-    from .visualize import cli
+    from .evaluation.probes import cli
     for path in cli(args.what, args.checkpoint, args.out, args.overrides):
         print(f"wrote {path}")
     return 0

@@ -33,7 +33,7 @@ def _setup(mode: str, cfg):
     """This rank's network, optimizer and batch for `mode`, and the bytes derived for it."""
     from ..models import build_model
     from ..parallel import Dist, derived_bytes, wrap
-    from ..train import make_optimizer
+    from ..training.loop import make_optimizer
     rank = dist.get_rank()
     model = build_model(cfg, 1000, 3)
     net = wrap(model, Dist(mode, rank, WORLD, torch.device("cpu")), timed=True)

@@ -5,7 +5,7 @@ d2l's side is d2l's code, called as its chapter calls it: `d2l.load_data_fashion
 (torchvision's FashionMNIST with a per-image PIL `Resize` and `ToTensor`, 4 loader
 workers), pointed at our data root without downloading, and `d2l.train_ch6` (fp32, plain
 SGD, Xavier init, a host sync per step for its running metrics, an Animator plot drawn
-headless). Our side is `alexnet.train.train`: the whole dataset in memory as uint8,
+headless). Our side is `alexnet.training.loop.train`: the whole dataset in memory as uint8,
 resized per batch, bf16 autocast, channels_last.
 
 Two parts:
@@ -37,7 +37,7 @@ from ..config import resolve
 from ..data import data_root, load_data
 from ..experiments import warmup
 from ..models import alexnet_d2l, forward_flops
-from ..train import train
+from ..training.loop import train
 from .peak import peak_flops
 
 TITLE = "d2l's Fashion-MNIST AlexNet training loop vs ours: examples/s and accuracy"

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .. import records
 from ..config import resolve
-from ..evaluate import autocast
+from ..evaluation.metrics import autocast
 from ..models import build_model, forward_flops
 from . import median_seconds
 from .peak import peak_flops

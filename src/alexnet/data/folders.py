@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .batches import step_seed
+from .loader import step_seed
 from .images import SIDE, UnreadableImage, load_256
 from .pca import pca_shift
 

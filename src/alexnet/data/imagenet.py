@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from . import DataBundle, DataError, register
 from .folders import Folder, FolderLoader, collate, decode_all, one_thread, report
 from .images import SIDE, list_images
-from .means import cached_stats, stats_of, summary
+from .stats import cached_stats, stats_of, summary
 
 LAYOUT = ("expected <root>/imagenet/ (or imagenet-sample/) holding train/<wnid>/*.JPEG and "
           "val/<wnid>/*.JPEG (or a flat val/ with val_labels.txt: '<file> <wnid>' per line); "

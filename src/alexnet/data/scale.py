@@ -15,7 +15,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .batches import step_seed
+from .loader import step_seed
 
 PAPER_CROP = 224                    # §3.1: "the input to our ConvNets is a fixed-size 224 x 224 RGB image"
 

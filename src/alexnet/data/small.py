@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from . import DataBundle, DataError, register
-from .batches import MemoryLoader
+from .loader import MemoryLoader
 
 FASHION_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                  "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}

@@ -24,6 +24,10 @@ from .. import records
 from ..config import ConfigError, resolve
 
 
+# Modules of this package that are machinery, not experiments.
+NOT_EXPERIMENTS = ("runner", "presets", "paper_tables")
+
+
 @dataclass
 class Outcome:
     metrics: pd.DataFrame            # one row per (variant, seed, epoch) or evaluation
@@ -35,7 +39,7 @@ class Outcome:
 
 def names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")
-                  and m.name != "common")
+                  and m.name not in NOT_EXPERIMENTS)
 
 
 def get(name: str):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .. import records
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "Data augmentation: none vs crops + flips vs crops + flips + PCA colour"
 SECTION = "§4.1"

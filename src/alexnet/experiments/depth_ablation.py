@@ -15,7 +15,7 @@ import pandas as pd
 from .. import records
 from ..models.depth import MIDDLE
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "Depth matters: remove one middle conv layer"
 SECTION = "§7"

@@ -19,8 +19,9 @@ import pandas as pd
 
 from ..config import Config
 from . import Outcome
-from ._regularisation import clean_train_error, convergence, difference, per_variant
-from .common import run_variants
+from ..evaluation.metrics import clean_train_error
+from ..stats import convergence, difference, per_variant
+from .runner import run_variants
 
 TITLE = "Dropout p=0.5 in fc6/fc7 vs none: overfitting and time to converge"
 SECTION = "§4.2"

@@ -23,13 +23,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .. import records, visualize as vis
+from .. import records
+from ..evaluation import probes as vis
 from ..data.images import load_256
-from ..evaluate import evaluate
+from ..evaluation.metrics import evaluate
 from ..models import build_model
-from ..train import NonFiniteLoss, train
+from ..training.loop import NonFiniteLoss, train
 from . import Outcome
-from .common import scratch_dir
+from .runner import scratch_dir
 
 TITLE = "Full-size AlexNet on the 10-class ImageNet sample"
 SECTION = "§6, §6.1"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "Paper init N(0, 0.01) + biases 1 vs Kaiming"
 SECTION = "§5"

@@ -18,7 +18,7 @@ from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
 from ..models.lrn import local_response_norm_autograd
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "LRN on/off: CIFAR-10 test error at equal budget, and LRN's time per layer"
 SECTION = "§3.3"

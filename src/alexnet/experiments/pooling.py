@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from ..config import Config
 from . import Outcome
-from ._regularisation import clean_train_error, difference, output_sizes, per_variant
-from .common import run_variants
+from ..evaluation.metrics import clean_train_error
+from ..models.summary import output_sizes
+from ..stats import difference, per_variant
+from .runner import run_variants
 
 TITLE = "Overlapping (z=3, s=2) vs plain (z=s=2) max pooling"
 SECTION = "§3.4"

@@ -23,9 +23,9 @@ import pandas as pd
 from .. import records
 from ..config import Config
 from ..data import load_data
-from ..train import NonFiniteLoss, train
+from ..training.loop import NonFiniteLoss, train
 from . import Outcome
-from .common import scratch_dir
+from .runner import scratch_dir
 
 TITLE = "ReLU vs tanh: epochs to 25% training error (Figure 1)"
 SECTION = "§3.1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "÷10 on plateau vs step schedule"
 SECTION = "§5"

@@ -14,7 +14,7 @@ shows it is the same function as the two-GPU split). The `cpu` preset compares
 from __future__ import annotations
 
 from . import Outcome
-from .common import final_summary, run_variants
+from .runner import final_summary, run_variants
 
 TITLE = "Two columns vs one half-width column"
 SECTION = "§3.2"

@@ -3,8 +3,8 @@ convolutions help less than D's 3x3 ones. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
 from . import Outcome
-from ._vgg import CPU, PAPER, SMOKE, model_name
-from .common import final_summary, run_variants
+from .presets import CPU, PAPER, SMOKE, model_name
+from .runner import final_summary, run_variants
 from ..models import count_parameters
 from ..models.vgg import WEIGHT_LAYERS
 

@@ -3,8 +3,8 @@ than A, so the deeper nets B-E drop LRN. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
 from . import Outcome
-from ._vgg import CPU, PAPER, SMOKE, model_name
-from .common import final_summary, run_variants
+from .presets import CPU, PAPER, SMOKE, model_name
+from .runner import final_summary, run_variants
 
 TITLE = "VGG A vs A-LRN: does local response normalisation help?"
 SECTION = "VGG §4.1, Table 3"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import pandas as pd
 
 from . import Outcome
-from ._vgg import CPU, PAPER, SMOKE
-from .common import scratch_dir
+from .presets import CPU, PAPER, SMOKE
+from .runner import scratch_dir
 from .. import records
 from ..data import load_data
 from ..data.scale import cpu_scale, scale_bundle
-from ..evaluate_dense import errors, fuse, posteriors
-from ..train import train
+from ..evaluation.vgg_dense import errors, fuse, posteriors
+from ..training.loop import train
 
 TITLE = "VGG scale jitter, dense vs multi-crop evaluation, fusion"
 SECTION = "VGG §3.1-3.2, Tables 3, 5, 6"

@@ -24,8 +24,8 @@ from __future__ import annotations
 import torch
 
 from . import Outcome
-from .common import final_summary, run_variants
-from ..evaluate import autocast
+from .runner import final_summary, run_variants
+from ..evaluation.metrics import autocast
 
 TITLE = "Warm-up: AlexNet on Fashion-MNIST, the paper's recipe vs d2l's"
 SECTION = "§5 (d2l: Deep Convolutional Neural Networks)"

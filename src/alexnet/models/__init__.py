@@ -46,7 +46,7 @@ def build_model(cfg, num_classes: int, in_channels: int):
     return model
 
 
-from .cifar import CIFAR_MODELS, cifar4  # noqa: E402,F401  (§3.1/§3.3: the four-layer CIFAR-10 net)
+from .cifar4 import CIFAR_MODELS, cifar4  # noqa: E402,F401  (§3.1/§3.3: the four-layer CIFAR-10 net)
 MODELS.update(CIFAR_MODELS)
 
 from .cifar_alexnet import from_config as _cifar_alexnet  # noqa: E402  (§3.4/§4.2 ablations)

@@ -54,3 +54,11 @@ def count_parameters(model: nn.Module) -> int:
 def forward_flops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     """FLOPs of one forward pass for one image (2 per multiply-add, convs and linears only)."""
     return float(2 * layer_table(model, input_shape)["macs"].sum())
+
+
+def output_sizes(model, input_shape) -> list[dict]:
+    """(layer, C x H x W) after every conv, pool, LRN and fc layer for one image."""
+    table = layer_table(model, input_shape, all_layers=True)
+    keep = table[table.type.isin(["Conv2d", "MaxPool2d", "LocalResponseNorm", "Linear"])]
+    return [dict(layer=r.layer, type=r.type, output="x".join(map(str, r.output)), params=int(r.params))
+            for r in keep.itertuples()]

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 
-from .. import visualize as vis
+from ..evaluation import probes as vis
 from . import COLORS, caption, figure
 
 

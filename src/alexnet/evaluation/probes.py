@@ -92,8 +92,8 @@ def features_of(model, loader, device=torch.device("cpu")) -> torch.Tensor:
 
 def load_checkpoint(path, overrides: list[str] | None = None):
     """(cfg, model) from a checkpoint of `alexnet train` / an experiment, on the CPU."""
-    from .config import parse_overrides, resolve
-    from .models import build_model
+    from ..config import parse_overrides, resolve
+    from ..models import build_model
     state = torch.load(path, map_location="cpu", weights_only=False)
     cfg = resolve("paper", {**state["config"], **parse_overrides(overrides or []), "device": "cpu"})
     weights = state["model"]
@@ -106,7 +106,7 @@ def cli(what: str, checkpoint, out, overrides: list[str] | None = None) -> list:
     """`alexnet visualize filters|predictions|neighbors`: write PNGs into `out`, return their paths."""
     from pathlib import Path
     from types import SimpleNamespace
-    from .plots.learned import kernels_figure, neighbours_figure, predictions_figure, read_sheet
+    from ..plots.learned import kernels_figure, neighbours_figure, predictions_figure, read_sheet
     cfg, model = load_checkpoint(checkpoint, overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,8 +114,8 @@ def cli(what: str, checkpoint, out, overrides: list[str] | None = None) -> list:
         fig = kernels_figure(conv1_kernels(model), text=f"conv1 of {checkpoint}.")
         figs = {"filters.png": fig}
     else:
-        from .data import load_data
-        from .experiments.imagenet_sample import class_names, learned
+        from ..data import load_data
+        from ..experiments.imagenet_sample import class_names, learned
         if cfg.dataset != "imagenet":
             raise ValueError(f"`visualize {what}` needs an ImageNet-style folder (dataset=imagenet); "
                              f"this checkpoint was trained on {cfg.dataset!r}")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .data.scale import grid_offsets, rescale
-from .evaluate import topk_errors
-from .models.vgg import VGG
+from ..data.scale import grid_offsets, rescale
+from .metrics import topk_errors
+from ..models.vgg import VGG
 
 
 class DenseVGG(nn.Module):

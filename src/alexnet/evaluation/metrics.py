@@ -48,3 +48,17 @@ def evaluate(model, batches, device: torch.device, precision: str = "fp32",
         n += y.shape[0]
     return dict(loss=loss_sum / max(n, 1), top1_err=wrong[1] / max(n, 1),
                 top5_err=wrong[5] / max(n, 1), n=n)
+
+
+def clean_train_error(result, limit: int = 2000) -> dict:
+    """Top-1 error of the trained net on (the first `limit` of) its own training images,
+    in test mode: no augmentation, no dropout masks. The `train_err` of the history is
+    measured on the fly with dropout on and the weights still moving, so it is not the
+    number the gap needs."""
+    from ..data.loader import MemoryLoader
+    src, cfg = result.data.train, result.cfg
+    n = min(limit, len(src.labels)) if limit else len(src.labels)
+    loader = MemoryLoader(src.images[:n], src.labels[:n], cfg.batch_size, src.image_size,
+                          src.mean.flatten().tolist(), src.std.flatten().tolist(), train=False)
+    out = evaluate(result.model, loader.batches(0), result.device, cfg.precision, cfg.channels_last)
+    return dict(train_clean_top1_err=out["top1_err"], train_clean_loss=out["loss"])

@@ -24,13 +24,13 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import parallel
-from .config import Config
-from .data import DataBundle, load_data
-from .data.batches import step_seed
-from .evaluate import autocast, evaluate
-from .models import build_model
-from .schedules import Schedule
+from .. import parallel
+from ..config import Config
+from ..data import DataBundle, load_data
+from ..data.loader import step_seed
+from ..evaluation.metrics import autocast, evaluate
+from ..models import build_model
+from .schedule import Schedule
 
 
 class NonFiniteLoss(RuntimeError):

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import records
 from ..config import Config
-from ..train import TrainResult, train
+from ..training.loop import TrainResult, train
 
 
 def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
