@@ -4,9 +4,10 @@
 # and write the record into this checkout's results/. Provenance then says dirty=false.
 #   scripts/run-clean.sh run relu_vs_tanh --preset cpu
 #   scripts/run-clean.sh bench data
+#   ALEXNET_COMMIT=abc1234 scripts/run-clean.sh run lrn --preset cpu   # from a given commit
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-commit=$(git -C "$root" rev-parse HEAD)
+commit=$(git -C "$root" rev-parse "${ALEXNET_COMMIT:-HEAD}")   # ALEXNET_COMMIT=<rev>: a record from another commit
 wt=$(mktemp -d /tmp/alexnet-clean-XXXXXX)
 git -C "$root" worktree add --detach "$wt" "$commit" >/dev/null
 trap 'git -C "$root" worktree remove --force "$wt" >/dev/null 2>&1 || true' EXIT

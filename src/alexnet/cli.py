@@ -7,11 +7,17 @@
     alexnet layers [MODEL]                         the layer table (shapes, params, FLOPs)
     alexnet bench WHAT                             throughput benchmarks
     alexnet visualize filters|predictions|neighbors --checkpoint PATH [--out DIR]   §6.1's figures as PNGs
+    alexnet status RUN_DIR [--png FILE]            how far a run is (while it runs, or after)
+
+Every failure is one line, `alexnet: <what is wrong> — <what to do>`: exit 2 for usage and
+configuration errors, 1 for data and runtime errors; `--debug` (or ALEXNET_DEBUG=1) shows
+the traceback instead.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -56,12 +62,12 @@ def _train(args) -> int:
 
 
 def _eval(args) -> int:
-    import torch
     from .data import load_data
     from .evaluation.metrics import evaluate
     from .models import build_model
+    from .training.checkpoint import load_checkpoint_file
     from .training.loop import pick_device
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    state = load_checkpoint_file(Path(args.checkpoint))
     cfg = resolve("paper", {**state["config"], **_overrides_dict(args.overrides)})
     if args.ten_crop or args.center:
         cfg = cfg.replace(ten_crop=bool(args.ten_crop))
@@ -89,9 +95,17 @@ def _layers(args) -> int:
 
 
 def _visualize(args) -> int:
-    from .evaluation.probes import cli
-    for path in cli(args.what, args.checkpoint, args.out, args.overrides):
+    from .figures import visualize
+    for path in visualize(args.what, args.checkpoint, args.out, args.overrides):
         print(f"wrote {path}")
+    return 0
+
+
+def _status(args) -> int:
+    from .training.status import plot_status, status
+    print(status(Path(args.run_dir)))
+    if args.png:
+        print(f"wrote {plot_status(Path(args.run_dir), Path(args.png))}")
     return 0
 
 
@@ -103,6 +117,7 @@ def _bench(args) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alexnet", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show tracebacks (also ALEXNET_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="experiments, presets, models, datasets").set_defaults(fn=_list)
     r = sub.add_parser("run", help="run an experiment and write its run record")
@@ -110,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--preset", default="cpu", choices=PRESETS)
     r.add_argument("--results", help="results folder (default: results/ of the checkout)")
     r.add_argument("--seeds", help="comma-separated seeds (default: the experiment's)")
+    r.add_argument("--force", action="store_true", help="replace an existing run record (whole)")
     r.set_defaults(fn=_run)
     t = sub.add_parser("train", help="train any model/dataset; resumable from --out")
     t.add_argument("--preset", default="paper", choices=PRESETS)
@@ -126,28 +142,66 @@ def parser() -> argparse.ArgumentParser:
     lay.set_defaults(fn=_layers)
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument("what")
+    b.add_argument("--force", action="store_true", help="replace an existing benchmark record (whole)")
     b.set_defaults(fn=_bench)
     v = sub.add_parser("visualize", help="§6.1: conv1 filters, top-5 predictions, fc7 neighbours (PNGs)")
     v.add_argument("what", choices=["filters", "predictions", "neighbors"])
     v.add_argument("--checkpoint", required=True)
     v.add_argument("--out", default="figures", help="folder for the PNGs (default: figures/)")
     v.set_defaults(fn=_visualize)
+    s = sub.add_parser("status", help="a run directory at a glance: progress, errors, speed, ETA")
+    s.add_argument("run_dir")
+    s.add_argument("--png", help="also draw the curves into this PNG file")
+    s.set_defaults(fn=_status)
     return p
 
 
+def one_line(err: BaseException) -> str:
+    """The error's message on one line (what is wrong — what to do)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if isinstance(err, USAGE_ERRORS + RUNTIME_ERRORS) else f"{type(err).__name__}: {text}"
+
+
+def _error_types():
+    """(usage errors -> exit 2, data/runtime errors -> exit 1), imported lazily."""
+    from .records import RecordExists
+    usage = (ConfigError, RecordExists)
+    runtime = [OSError]
+    for module, name in (("data", "DataError"), ("training.loop", "NonFiniteLoss"),
+                         ("training.checkpoint", "CheckpointError")):
+        try:
+            runtime.append(getattr(__import__(f"alexnet.{module}", fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            pass
+    return usage, tuple(runtime)
+
+
+USAGE_ERRORS, RUNTIME_ERRORS = (ConfigError,), (OSError,)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global USAGE_ERRORS, RUNTIME_ERRORS
     args, rest = parser().parse_known_args(argv)
     unknown = [a for a in rest if "=" not in a]
     if unknown:
-        print(f"alexnet: unrecognised arguments {' '.join(unknown)}; config overrides are "
+        print(f"alexnet: unrecognised arguments {' '.join(unknown)} — config overrides are "
               f"KEY=VALUE with keys: {', '.join(valid_keys())}", file=sys.stderr)
         return 2
     args.overrides = rest
+    if getattr(args, "force", False):
+        os.environ["ALEXNET_FORCE"] = "1"            # records.write reads it (run and bench)
+    debug = args.debug or os.environ.get("ALEXNET_DEBUG") == "1"
+    USAGE_ERRORS, RUNTIME_ERRORS = _error_types()
     try:
         return args.fn(args)
-    except ConfigError as err:
-        print(f"alexnet: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("alexnet: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:                          # one line, unless --debug
+        if debug:
+            raise
+        print(f"alexnet: {one_line(err)}", file=sys.stderr)
+        return 2 if isinstance(err, USAGE_ERRORS) else 1
 
 
 if __name__ == "__main__":

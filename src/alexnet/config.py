@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, fields
 
@@ -33,6 +34,7 @@ class Config:
     momentum: float = 0.9          # §5
     weight_decay: float = 5e-4     # §5: 0.0005, "not merely a regularizer"
     nesterov: bool = False
+    optimizer: str = "paper"       # paper: §5's update rule (PaperSGD) | sgd: torch.optim.SGD (equal at a constant lr)
     schedule: str = "plateau"      # plateau (§5: ÷10 when val error stops improving) | step | cosine | constant
     lr_drops: int = 3              # §5: "reduced three times prior to termination"
     patience: int = 2              # epochs without val improvement before a plateau drop
@@ -43,7 +45,7 @@ class Config:
     lrn: bool = True               # §3.3
     pool: str = "overlap"          # overlap: z=3, s=2 (§3.4) | plain: z=s=2
     dropout: float = 0.5           # §4.2, in fc6 and fc7
-    dropout_style: str = "vanilla"  # §4.2: x0.5 at test | inverted (x2 at training, torch.nn.Dropout); read by cifar_alexnet
+    dropout_style: str = "vanilla"  # §4.2: x0.5 at test | inverted (x2 at training, torch.nn.Dropout); every model with dropout
     columns: int = 2               # §3.2: 2 columns (grouped convs) | 1 column, half the kernels
     width: float = 1.0             # multiplies every conv width (CPU-scale nets)
     # --- data -------------------------------------------------------------------------
@@ -56,6 +58,7 @@ class Config:
     ten_crop: bool = False         # §4.1: evaluate on 10 crops, softmax averaged
     mean_subtract: str = "image"   # §2: subtract the per-pixel mean image | channel: the per-channel mean
     cache_images: int = 4000       # folders: hold decoded 256x256 images in RAM (~0.2 MB each) when train+val <= this
+    download: bool = False         # fetch a missing small dataset (Fashion-MNIST, CIFAR-10) into data=; never ImageNet
     # --- speed ------------------------------------------------------------------------
     device: str = "auto"           # auto | cpu | cuda | cuda:1 ...
     precision: str = "fp32"        # fp32 | bf16 (autocast; also on CPUs with AVX-512 bf16) | fp16
@@ -69,6 +72,10 @@ class Config:
     max_steps: int = 0             # cap steps per epoch (0: a whole epoch); for smoke runs
     checkpoint_every: int = 0      # also checkpoint every N steps within an epoch (0: per epoch)
     progress: bool = True          # tqdm bars
+    keep_checkpoints: int = 2      # checkpoint.pt and the one before it (resume falls back to it if the last is corrupt)
+    max_loss_ratio: float = 10.0   # stop when the training loss stays above this x its first value (divergence)
+    tensorboard: bool = False      # also write TensorBoard scalars under out/ (pip extra `tensorboard`)
+    log_every: int = 50            # steps between TensorBoard training scalars
 
     def replace(self, **changes) -> "Config":
         return apply(self, changes)
@@ -92,13 +99,31 @@ CHOICES = {
     "mean_subtract": ("image", "channel"),
     "precision": ("fp32", "bf16", "fp16"),
     "parallel": ("auto", "none", "ddp", "columns", "weird_trick"),
+    "optimizer": ("paper", "sgd"),
+}
+
+# Allowed ranges (inclusive lo, hi; None: unbounded; "open" ends say < rather than <=), checked
+# at parse time so a bad value stops before any data is read or any run directory is made.
+RANGES = {
+    "image_size": (8, 1024), "num_classes": (0, 100_000), "epochs": (1, 10_000),
+    "batch_size": (1, 65_536), "lr": ("open", 0.0, 10.0), "momentum": (0.0, 0.999),
+    "weight_decay": (0.0, 1.0), "lr_drops": (0, 20), "patience": (1, 1000), "step_every": (1, 10_000),
+    "dropout": (0.0, "open", 1.0), "width": ("open", 0.0, 64.0), "pca_std": (0.0, 10.0),
+    "train_limit": (0, None), "val_limit": (0, None), "workers": (0, 256), "cache_images": (0, None),
+    "threads": (0, 1024), "seed": (0, 2 ** 63 - 1), "max_steps": (0, None), "checkpoint_every": (0, None),
+    "keep_checkpoints": (1, 10), "max_loss_ratio": ("open", 1.0, 1e6), "log_every": (1, None),
 }
 
 # What the three scales change from the paper's defaults; experiments add their own.
 BASE_PRESETS: dict[str, dict] = {
+    # The CPU scales keep what their records were made with: torch.optim.SGD (equal to §5's
+    # rule at a constant rate, and these runs rarely drop it) and torch's inverted dropout
+    # (experiments on §4.2's own form set dropout_style="vanilla"). `paper` is the paper.
     "smoke": dict(dataset="synthetic", model="alexnet_small", image_size=32, epochs=2,
-                  batch_size=16, train_limit=64, val_limit=32, lr=0.01, progress=False),
-    "cpu": dict(threads=0, precision="bf16", channels_last=True),
+                  batch_size=16, train_limit=64, val_limit=32, lr=0.01, progress=False,
+                  optimizer="sgd", dropout_style="inverted"),
+    "cpu": dict(threads=0, precision="bf16", channels_last=True, optimizer="sgd",
+                dropout_style="inverted"),
     "paper": dict(),
 }
 
@@ -137,7 +162,26 @@ def coerce(key: str, value):
         raise ConfigError(f"{key}={value!r}: expected {kind.__name__}, got {type(value).__name__}")
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{key}={value!r}: choose one of {', '.join(map(str, CHOICES[key]))}")
+    if key in RANGES:
+        check_range(key, value)
     return value
+
+
+def check_range(key: str, value) -> None:
+    """ConfigError naming the key, the value and the allowed range when `value` is outside it
+    (NaN and infinities are never in range)."""
+    spec = RANGES[key]
+    open_lo = spec[0] == "open"
+    lo, *rest = spec[1:] if open_lo else spec
+    open_hi = rest[0] == "open"
+    hi = rest[1] if open_hi else rest[0]
+    ok = math.isfinite(value) and (value > lo if open_lo else value >= lo)
+    if hi is not None:
+        ok = ok and (value < hi if open_hi else value <= hi)
+    if not ok:
+        left = f"{lo} < " if open_lo else f"{lo} <= "
+        right = "" if hi is None else (f" < {hi}" if open_hi else f" <= {hi}")
+        raise ConfigError(f"{key}={value!r} is out of range: need {left}{key}{right}")
 
 
 def apply(cfg: Config, changes: dict) -> Config:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,14 +88,54 @@ def summarize(values) -> dict:
                 values=[float(v) for v in s])
 
 
+class RecordExists(FileExistsError):
+    """A record is already at the path; the message says how to replace it."""
+
+
+def record_dir(experiment: str, preset: str, root: Path | None = None) -> Path:
+    return Path(root or results_root()) / experiment / preset
+
+
+def check_writable(experiment: str, preset: str, root: Path | None = None, force: bool = False) -> Path:
+    """The record's folder, checked BEFORE any training: not there yet (or `force`), and its
+    parent can be created and written. Raises RecordExists / PermissionError with the fix."""
+    out = record_dir(experiment, preset, root)
+    force = force or os.environ.get("ALEXNET_FORCE") == "1"      # `alexnet run|bench --force`
+    if out.exists() and not force:
+        raise RecordExists(f"a run record already exists at {out}; pass --force to replace it "
+                           "whole, or --results DIR to write elsewhere")
+    parent = out.parent
+    probe = parent
+    while not probe.exists():                    # the nearest existing ancestor must be writable
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        raise PermissionError(f"cannot write a run record under {parent} ({probe} is not writable); "
+                              "pass --results DIR")
+    return out
+
+
 def write(experiment: str, preset: str, *, config: dict, metrics: pd.DataFrame, summary: dict,
-          provenance: dict, root: Path | None = None) -> Path:
-    out = Path(root or results_root()) / experiment / preset
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
-    metrics.to_csv(out / "metrics.csv", index=False)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+          provenance: dict, root: Path | None = None, files: dict | None = None,
+          force: bool = False) -> Path:
+    """Write the record whole: into a temporary sibling folder, then renamed into place, so a
+    reader never sees half a record and a replaced record (`force`) keeps no stale file."""
+    out = check_writable(experiment, preset, root, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{preset}-", dir=out.parent))
+    try:
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+        metrics.to_csv(tmp / "metrics.csv", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        for name, content in (files or {}).items():   # e.g. §6.1's kernels, so the book needs no checkpoint
+            (tmp / name).write_bytes(content)
+        old = out.with_name(f".{preset}-replaced-{os.getpid()}")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
