@@ -2,6 +2,7 @@
 # Make a run record from committed code only: check out HEAD into a temporary worktree,
 # run `alexnet run|bench ...` there (one heavy job at a time on this machine, via a lock),
 # and write the record into this checkout's results/. Provenance then says dirty=false.
+# ALEXNET_LOCK=/tmp/other.lock runs a second one-thread job beside the first.
 #   scripts/run-clean.sh run relu_vs_tanh --preset cpu
 #   scripts/run-clean.sh bench data
 #   ALEXNET_COMMIT=abc1234 scripts/run-clean.sh run lrn --preset cpu   # from a given commit
@@ -18,4 +19,4 @@ export ALEXNET_RESULTS="$root/results" ALEXNET_RUNS="$root/runs/${commit:0:10}" 
 cd "$wt"
 extra=()
 [ "$1" = run ] && extra=(--results "$root/results")
-flock /tmp/alexnet-cpu.lock "$root/.venv/bin/python" -m alexnet "$@" "${extra[@]}"
+flock "${ALEXNET_LOCK:-/tmp/alexnet-cpu.lock}" "$root/.venv/bin/python" -m alexnet "$@" "${extra[@]}"

@@ -16,8 +16,8 @@ def test_peak_counts_matmul_and_conv_flops(monkeypatch):
 def test_measure_reports_positive_speeds_for_both_formats():
     from alexnet.models import alexnet_small
     for channels_last in (False, True):
-        got = bench.measure(alexnet_small(10, 3, 32, 0.25), (3, 32, 32), 10, 4, "bf16", channels_last,
-                            steps=1, warmup=0)
+        got = bench.measure(alexnet_small(10, 3, 32, 0.25), bench.random_batch((3, 32, 32), 10, 4), "bf16",
+                            channels_last, steps=1, warmup=0)
         assert got["train_images_per_s"] > 0 and got["eval_images_per_s"] > 0
 
 

@@ -6,7 +6,8 @@ from PIL import Image
 
 from alexnet.config import resolve
 from alexnet.data import DataError, load_data
-from alexnet.data.folders import FolderLoader, ten_crop_boxes, ten_crops
+from alexnet.data.augment import ten_crop_boxes, ten_crops
+from alexnet.data.folders import FolderLoader
 from alexnet.data.images import UnreadableImage, decode, load_256
 from alexnet.data.stats import cached_stats, stats_of
 
@@ -123,7 +124,7 @@ def test_batches_are_exact_on_resume_and_with_workers(tmp_path):
 
 def test_train_transform_is_the_reference_computation(tmp_path):
     """crop + flip of (x/255 + shift - mean_image)/std, with the generator's draws."""
-    from alexnet.data.pca import pca_shift
+    from alexnet.data.augment import pca_shift
     gen = torch.Generator().manual_seed(0)
     raw = torch.randint(0, 256, (5, 3, 256, 256), generator=gen, dtype=torch.uint8)
     stats = stats_of([raw])
@@ -161,10 +162,29 @@ def test_statistics_are_cached_and_match_direct_computation(tmp_path):
     assert path.name == data.fingerprint["stats_cache"]
 
 
-def test_sample_folder_used_when_no_imagenet(tmp_path):
+def test_imagenet_means_imagenet_and_the_sample_has_its_own_name(tmp_path, monkeypatch):
+    from alexnet import config
+    if "imagenet_sample" not in config.CHOICES["dataset"]:       # the config's list of names may lag
+        monkeypatch.setitem(config.CHOICES, "dataset", (*config.CHOICES["dataset"], "imagenet_sample"))
     make_folder(tmp_path, oddities=False)
     (tmp_path / "imagenet").rename(tmp_path / "imagenet-sample")
-    assert load_data(cfg_for(tmp_path)).fingerprint["folder"] == "imagenet-sample"
+    with pytest.raises(DataError, match=r"dataset=imagenet needs .*imagenet/train does not.*alexnet.data imagenet"
+                                        r".*dataset=imagenet_sample"):
+        load_data(cfg_for(tmp_path))
+    data = load_data(cfg_for(tmp_path, dataset="imagenet_sample"))
+    assert data.fingerprint["folder"] == "imagenet-sample" and data.fingerprint["dataset"] == "imagenet_sample"
+    with pytest.raises(DataError, match="imagenet_sample needs .*imagenet-sample/train does not"):
+        load_data(cfg_for(tmp_path / "elsewhere", dataset="imagenet_sample"))
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("cache", [4000, 0])
+def test_a_class_with_no_readable_image_is_an_error(tmp_path, capsys, cache):
+    base = make_folder(tmp_path, oddities=False)
+    for f in (base / "train" / "n02").iterdir():
+        f.write_bytes(b"not a jpeg")
+    with pytest.raises(DataError, match="class folder .*n02 holds no readable image"):
+        load_data(cfg_for(tmp_path, cache_images=cache))
 
 
 def test_flat_val_folder_with_labels_file(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from alexnet.data.loader import MemoryLoader
-from alexnet.data.pca import (IMAGENET_EIGVALS, IMAGENET_EIGVECS, PCAColorNoise, pca_noise_batch,
-                              rgb_pca)
+from alexnet.data.augment import pca_noise_batch
+from alexnet.data.pca import IMAGENET_EIGVALS, IMAGENET_EIGVECS, PCAColorNoise, rgb_pca
 
 
 def correlated_images(n=40, size=12, seed=0):

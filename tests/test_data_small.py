@@ -97,17 +97,79 @@ def test_cifar10_reads_pickles_warns_and_fingerprints(tmp_path):
     assert torch.equal(data.train.labels, torch.tensor(sum((written[n][1] for n in CIFAR_FILES[:5]), [])))
 
 
-def test_missing_cifar_says_which_files(tmp_path, monkeypatch):
-    import torchvision
-    monkeypatch.setattr(torchvision.datasets, "CIFAR10", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
-    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path)))
+def test_missing_cifar_says_which_files_and_downloads_nothing(tmp_path):
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path / "nowhere" / "at" / "all")))
     with pytest.raises(DataError, match="data_batch_1.*cifar-10-batches-py"):
         load_data(cfg)
+    assert not (tmp_path / "nowhere").exists()                  # no directory the user did not ask for
+
+
+def test_missing_fashion_mnist_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALEXNET_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="FashionMNIST/raw.*train-images-idx3-ubyte"):
+        load_data(resolve("smoke", dict(dataset="fashion_mnist")))
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_truncated_cifar_pickle_names_the_file(tmp_path):
+    cifar_folder(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "data_batch_3"
+    batch.write_bytes(batch.read_bytes()[:500])
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path), image_size=32))
+    with pytest.warns(UserWarning), pytest.raises(DataError, match="data_batch_3 cannot be read.*extract"):
+        load_data(cfg)
+
+
+def test_cifar_batch_with_fewer_labels_than_images(tmp_path):
+    cifar_folder(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "test_batch"
+    d = pickle.loads(batch.read_bytes())
+    batch.write_bytes(pickle.dumps(dict(d, labels=d["labels"][:-1])))
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path), image_size=32))
+    with pytest.warns(UserWarning), pytest.raises(DataError, match="test_batch holds 4 images but 3 labels"):
+        load_data(cfg)
+
+
+def fashion_cfg(root):
+    return resolve("smoke", dict(dataset="fashion_mnist", data=str(root), image_size=28, batch_size=6,
+                                 augment="none", train_limit=0, val_limit=0))
+
+
+def test_truncated_gz_and_short_idx_name_the_file(tmp_path):
+    fashion_folder(tmp_path / "gz", compress=True)
+    gz = tmp_path / "gz" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:-40])
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz cannot be read.*download"):
+        load_data(fashion_cfg(tmp_path / "gz"))
+    fashion_folder(tmp_path / "raw")
+    idx = tmp_path / "raw" / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
+    idx.write_bytes(idx.read_bytes()[:-100])
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte holds 4,604 bytes.*promises 4,704"):
+        load_data(fashion_cfg(tmp_path / "raw"))
+    idx.write_bytes(b"\x00\x00\x08\x03\x00")
+    with pytest.raises(DataError, match="ends inside its header"):
+        load_data(fashion_cfg(tmp_path / "raw"))
+
+
+def test_labels_of_the_other_split_are_refused(tmp_path):
+    """train-labels replaced by t10k-labels: 12 images, 6 labels."""
+    fashion_folder(tmp_path)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    (raw / "train-labels-idx1-ubyte").write_bytes((raw / "t10k-labels-idx1-ubyte").read_bytes())
+    with pytest.raises(DataError, match="train-images-idx3-ubyte holds 12 images but train-labels-idx1-ubyte 6"):
+        load_data(fashion_cfg(tmp_path))
+
+
+def test_a_copy_of_another_size_warns_and_is_noted(tmp_path):
+    fashion_folder(tmp_path)
+    with pytest.warns(UserWarning, match="12 training and 6 test images where the release has 60,000 and 10,000"):
+        data = load_data(fashion_cfg(tmp_path))
+    assert any("60,000" in note for note in data.notes)
 
 
 def test_random_crop_and_flip_match_a_per_image_reference():
     import torch.nn.functional as F
-    from alexnet.data.loader import random_crop, random_flip
+    from alexnet.data.augment import random_crop, random_flip
     x = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8)
     out = random_flip(random_crop(x, 2, torch.Generator().manual_seed(7)), torch.Generator().manual_seed(8))
     gen = torch.Generator().manual_seed(7)                  # the same draws, image by image

@@ -38,14 +38,46 @@ def test_inverted_matches_torch_dropout_for_the_same_mask():
     torch.manual_seed(1)
     x, p = torch.randn(8, 16), 0.5
     torch.manual_seed(7)
-    ours = Dropout(p, "inverted").train()(x)
-    torch.manual_seed(7)
     mask = dropout_mask(x.shape, p)
-    assert torch.equal(ours, x * mask / (1 - p))
+    assert torch.equal(dropout(x, p, style="inverted", mask=mask), x * mask / (1 - p))
     theirs = torch.nn.functional.dropout(x, p, training=True)       # its own mask, same rule
     kept = theirs != 0
     assert torch.allclose(theirs[kept], x[kept] * 2.0)
     assert torch.equal(Dropout(p, "inverted").eval()(x), torch.nn.Dropout(p).eval()(x))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5])
+def test_inverted_layer_is_torch_dropout_bit_for_bit(p):
+    """Dropout(style="inverted") draws the same random numbers as torch.nn.Dropout: under the
+    same seed it gives the same tensor in training and in evaluation, and so does the next draw
+    (the RNG stream is left where torch's leaves it)."""
+    x = torch.randn(64, 256)
+    outs = []
+    for layer in (Dropout(p, "inverted"), torch.nn.Dropout(p)):
+        torch.manual_seed(3)
+        outs.append((layer.train()(x), layer.train()(x), layer.eval()(x), torch.rand(3)))
+    for ours, theirs in zip(*outs):
+        assert torch.equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["alexnet_small", "vgg_a_small", "cifar_alexnet"])
+def test_every_model_with_dropout_honours_dropout_style(name):
+    from alexnet.config import resolve
+    from alexnet.models import build_model
+    for style in ("vanilla", "inverted"):
+        net = build_model(resolve("smoke", dict(model=name, dropout_style=style)), 10, 3)
+        layers = [m for m in net.modules() if isinstance(m, (Dropout, torch.nn.Dropout))]
+        assert len(layers) == 2 and all(isinstance(m, Dropout) and m.style == style for m in layers)
+
+
+def test_direct_factories_keep_torchs_inverted_dropout():
+    """Called without a config, the AlexNet and VGG factories build the inverted form they
+    always built (torch.nn.Dropout's); the registry passes cfg.dropout_style instead."""
+    from alexnet.models import alexnet_d2l, alexnet_small, alexnet_torchvision
+    from alexnet.models.vgg import vgg_small
+    for net in (alexnet_small(), alexnet_d2l(), vgg_small(), alexnet_torchvision(10)):
+        layers = [m for m in net.modules() if isinstance(m, Dropout)]
+        assert len(layers) == 2 and {m.style for m in layers} == {"inverted"}
 
 
 def test_vanilla_net_is_an_inverted_net_with_next_layer_weights_halved():
@@ -59,14 +91,26 @@ def test_vanilla_net_is_an_inverted_net_with_next_layer_weights_halved():
     with torch.no_grad():
         inverted.fc7.weight.mul_(1 - p)
         inverted.fc8.weight.mul_(1 - p)
+    for net in (vanilla, inverted):                                   # the same masks in both nets
+        net.drop6, net.drop7 = SameMask(net.drop6, 6), SameMask(net.drop7, 7)
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(vanilla.eval()(x), inverted.eval()(x), atol=1e-5)
-        torch.manual_seed(3)
-        a = vanilla.train()(x)
-        torch.manual_seed(3)                                          # the same masks
-        b = inverted.train()(x)
+        a, b = vanilla.train()(x), inverted.train()(x)
     assert torch.allclose(a, b, atol=1e-5)
+
+
+class SameMask(torch.nn.Module):
+    """A dropout layer whose mask is drawn from its own seed: two nets given layers of the
+    same seed drop the same units whatever their style (inverted otherwise draws torch's)."""
+
+    def __init__(self, layer: Dropout, seed: int):
+        super().__init__()
+        self.layer, self.seed = layer, seed
+
+    def forward(self, x):
+        mask = dropout_mask(x.shape, self.layer.p, torch.Generator().manual_seed(self.seed))
+        return dropout(x, self.layer.p, self.training, self.layer.style, mask=mask)
 
 
 def test_worked_example():

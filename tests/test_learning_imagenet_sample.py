@@ -50,7 +50,8 @@ def test_imagenet_sample_smoke_writes_the_figures_material(tiny_folder, tmp_path
     from alexnet.cli import main
     from alexnet.plots.learned import kernels_figure, neighbours_figure, predictions_figure, read_sheet
     sheet = read_sheet((path / "thumbs.jpg").read_bytes())
-    for fig in (kernels_figure(kernels.astype(np.float32), rec), predictions_figure(info, sheet, rec),
+    for fig in (kernels_figure(kernels.astype(np.float32), rec, colour=info["colourfulness"]),
+                kernels_figure(kernels.astype(np.float32), rec), predictions_figure(info, sheet, rec),
                 neighbours_figure(info, sheet, rec)):
         assert fig.axes
     ckpt = tmp_path / "runs" / "imagenet_sample" / "smoke" / "kaiming-seed0" / "checkpoint.pt"
@@ -79,5 +80,6 @@ def test_nearest_is_brute_force_euclidean():
 
 
 def test_kernel_grid_layout():
-    grid = vis.kernel_grid(np.random.default_rng(0).normal(size=(96, 3, 11, 11)), per_row=8)
+    from alexnet.plots.learned import kernel_grid
+    grid = kernel_grid(np.random.default_rng(0).normal(size=(96, 3, 11, 11)), per_row=8)
     assert grid.shape == (12 * 12 + 1, 8 * 12 + 1, 3) and grid.min() >= 0 and grid.max() <= 1

@@ -73,3 +73,35 @@ def test_quadratic_demo_shows_the_lag():
 def test_bad_arguments_say_what_is_wrong():
     with pytest.raises(ValueError, match="momentum"):
         PaperSGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=1.5)
+
+
+def test_make_optimizer_picks_the_rule_and_decays_weights_only():
+    from alexnet.config import resolve
+    from alexnet.training.optim import make_optimizer
+    net = _net()
+    paper = make_optimizer(net, resolve("paper"))
+    sgd = make_optimizer(net, resolve("paper", ["optimizer=sgd"]))
+    assert type(paper) is PaperSGD and type(sgd) is torch.optim.SGD
+    for opt in (paper, sgd):
+        weights, biases = opt.param_groups
+        assert all(p.dim() > 1 for p in weights["params"]) and weights["weight_decay"] == 5e-4
+        assert all(p.dim() == 1 for p in biases["params"]) and biases["weight_decay"] == 0.0
+
+
+def test_training_under_optimizer_paper_follows_papersgd_after_a_rate_drop():
+    """train() with a ÷10 drop after epoch 1: optimizer=paper and optimizer=sgd agree until
+    the drop (float rounding only) and part after it, as PaperSGD and torch's SGD do."""
+    from alexnet.config import resolve
+    from alexnet.training.loop import train
+    torch.set_num_threads(1)
+
+    def weights(rule, epochs):
+        cfg = resolve("smoke", [f"optimizer={rule}", "schedule=step", "step_every=1", "lr=0.05",
+                                f"epochs={epochs}", "dropout=0", "threads=1"])
+        model = train(cfg, log=lambda *_: None).model
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    before = (weights("paper", 1) - weights("sgd", 1)).abs().max().item()
+    after = (weights("paper", 2) - weights("sgd", 2)).abs().max().item()
+    assert before < 1e-5                          # the same recursion at a constant rate
+    assert after > 100 * max(before, 1e-7)        # the paper's velocity keeps the old speed

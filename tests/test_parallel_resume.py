@@ -30,14 +30,16 @@ def test_sigterm_saves_and_the_run_resumes_to_the_same_weights(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err[-2000:]
     assert "resume" in err
-    stopped_at = torch.load(ckpt, weights_only=False)
+    stopped_at = torch.load(ckpt, weights_only=True)
     assert (stopped_at["epoch"], stopped_at["step"]) < (12, 0)   # it really stopped early
 
     resumed = _train(tmp_path / "b", *args)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resumed from" in resumed.stdout
-    a, b = (torch.load(tmp_path / d / "checkpoint.pt", weights_only=False) for d in ("a", "b"))
+    a, b = (torch.load(tmp_path / d / "checkpoint.pt", weights_only=True) for d in ("a", "b"))
     assert a["epoch"] == b["epoch"] == 12
     for k, v in a["model"].items():
         assert torch.equal(v, b["model"][k]), k
     assert [r["epoch"] for r in b["history"]] == list(range(1, 13))
+    rows = (tmp_path / "b" / "metrics.csv").read_text().splitlines()
+    assert [int(r.split(",")[0]) for r in rows[1:]] == list(range(1, 13))   # each epoch once

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from alexnet.models import alexnet_paper, build_model, layer_table
-from alexnet.models.cifar_alexnet import CifarAlexNetSpec, cifar_alexnet, pool_layer
+from alexnet.models.cifar_alexnet import CifarAlexNetSpec, cifar_alexnet
+from alexnet.models.pooling import POOLS, pool_layer
 from alexnet.config import resolve
 
 
@@ -37,9 +38,20 @@ def test_overlapping_pool_padding_never_wins_the_max():
     """The one-pixel padding of the z=3 pool on even sides pads with -inf: an all-negative
     input stays negative at the borders."""
     x = -torch.rand(1, 1, 6, 6) - 1.0
-    assert (pool_layer("overlap")(x) < 0).all()
+    assert (pool_layer("overlap", padded=True)(x) < 0).all()
     with pytest.raises(ValueError, match="overlap .* or plain"):
         pool_layer("average")
+
+
+def test_one_grid_table_serves_both_networks():
+    """§3.4's (z, s) pairs are written once (models/pooling.py): AlexNet's pools use them
+    unpadded, the CIFAR-10 net's padded on the overlapping grid (even sides)."""
+    assert POOLS == {"overlap": (3, 2), "plain": (2, 2)}
+    for pool, (z, s) in POOLS.items():
+        paper, cifar = alexnet_paper(pool=pool), cifar_alexnet(pool=pool)
+        for layer in (paper.pool1, paper.pool2, paper.pool5, cifar.pool1, cifar.pool2):
+            assert (layer.kernel_size, layer.stride) == (z, s)
+        assert paper.pool1.padding == 0 and cifar.pool1.padding == (1 if pool == "overlap" else 0)
 
 
 def test_registered_model_reads_the_config_switches():

@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -21,22 +22,28 @@ def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path, monkeypa
     real = T.train_epoch
     calls = {"n": 0}
 
-    def stop_in_epoch_two(*args, **kw):
+    def stop_in_epoch_two(run, *args, **kw):
         calls["n"] += 1
         if calls["n"] == 2:
-            args[-2].requested = True            # the StopSignal flag
-        return real(*args, **kw)
+            run.stop.requested = True            # the StopSignal flag
+        return real(run, *args, **kw)
     monkeypatch.setattr(T, "train_epoch", stop_in_epoch_two)
     with pytest.raises(Interrupted, match="resume"):
         train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
     monkeypatch.setattr(T, "train_epoch", real)
+    metrics = tmp_path / "b" / "metrics.csv"
+    assert pd.read_csv(metrics).epoch.tolist() == [1]        # written as each epoch ends
+    with open(metrics, "a") as f:                           # a crash after a row, before its checkpoint
+        f.write(metrics.read_text().splitlines()[-1].replace("1,", "2,", 1) + "\n")
     resumed = train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
 
     a, b = weights(straight.model), weights(resumed.model)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3]
     assert resumed.history[-1]["val_top1_err"] == straight.history[-1]["val_top1_err"]
-    assert (tmp_path / "b" / "metrics.csv").exists()
+    rows = pd.read_csv(metrics)
+    assert rows.epoch.tolist() == [1, 2, 3]                  # each epoch exactly once
+    assert rows.val_top1_err.tolist() == [r["val_top1_err"] for r in resumed.history]
 
 
 def test_resume_refuses_a_different_config(tmp_path):
@@ -47,7 +54,7 @@ def test_resume_refuses_a_different_config(tmp_path):
 
 
 def test_non_finite_loss_stops_with_the_step():
-    cfg = resolve("smoke", ["lr=1e6", "init=kaiming", "epochs=3", "dropout=0"])
+    cfg = resolve("smoke", ["lr=9", "init=kaiming", "epochs=3", "dropout=0"])
     with pytest.raises(NonFiniteLoss, match=r"epoch \d+, step \d+"):
         train(cfg, log=lambda *_: None)
 

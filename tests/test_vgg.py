@@ -6,7 +6,8 @@ import torchvision
 from torch import nn
 
 from alexnet.config import resolve
-from alexnet.data.scale import ScaleLoader, cpu_scale, grid_offsets, rescale, scale_crop_flip
+from alexnet.data.augment import grid_offsets, rescale, scale_crop_flip
+from alexnet.data.scale import ScaleLoader, cpu_scale
 from alexnet.evaluation.vgg_dense import (dense_posteriors, errors, fuse, grid_crops, multicrop_posteriors,
                                     posteriors, to_dense)
 from alexnet.models import build_model, count_parameters

@@ -165,7 +165,12 @@ def one_line(err: BaseException) -> str:
 def _error_types():
     """(usage errors -> exit 2, data/runtime errors -> exit 1), imported lazily."""
     from .records import RecordExists
-    usage = (ConfigError, RecordExists)
+    usage = [ConfigError, RecordExists]
+    try:
+        from .training.checkpoint import ResumeMismatch
+        usage.append(ResumeMismatch)
+    except ImportError:  # pragma: no cover
+        pass
     runtime = [OSError]
     for module, name in (("data", "DataError"), ("training.loop", "NonFiniteLoss"),
                          ("training.checkpoint", "CheckpointError")):
@@ -173,7 +178,7 @@ def _error_types():
             runtime.append(getattr(__import__(f"alexnet.{module}", fromlist=[name]), name))
         except (ImportError, AttributeError):
             pass
-    return usage, tuple(runtime)
+    return tuple(usage), tuple(runtime)
 
 
 USAGE_ERRORS, RUNTIME_ERRORS = (ConfigError,), (OSError,)

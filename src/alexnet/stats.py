@@ -1,13 +1,19 @@
-"""Statistics the book quotes: means over seeds, differences, epochs to converge, intervals,
-THE verdict rule (one for the scorecard and every chapter) and the formatting helpers
-chapters use (`pct`, `pm`)."""
+"""Statistics the book quotes: means over seeds (`summarize`, `per_variant`), differences
+(`difference`, `paired_difference`), epochs to converge, intervals, THE verdict rule (one for
+the scorecard and every chapter) and the formatting helpers chapters use (`pct`, `pm`).
+Bottom layer: imports nothing from the package."""
 from __future__ import annotations
 
 import math
 
 import pandas as pd
 
-from . import records
+
+def summarize(values) -> dict:
+    """mean, sample std and n of a list of per-seed numbers (what the text quotes)."""
+    s = pd.Series(list(values), dtype=float)
+    return dict(mean=float(s.mean()), std=float(s.std()) if len(s) > 1 else 0.0, n=int(len(s)),
+                values=[float(v) for v in s])
 
 
 def first_epoch(values, epochs, test) -> float:
@@ -38,7 +44,7 @@ def per_variant(last: pd.DataFrame, columns) -> dict:
         out[variant] = {}
         for c in columns:
             vals = rows[c].dropna()
-            out[variant][c] = dict(records.summarize(vals) if len(vals) else dict(mean=math.nan, std=0.0, n=0, values=[]),
+            out[variant][c] = dict(summarize(vals) if len(vals) else dict(mean=math.nan, std=0.0, n=0, values=[]),
                                    censored=int(rows[c].isna().sum()))
     return out
 
@@ -49,6 +55,12 @@ def difference(a: dict, b: dict) -> dict:
     se = math.sqrt((a["std"] ** 2) / max(a["n"], 1) + (b["std"] ** 2) / max(b["n"], 1))
     diff = a["mean"] - b["mean"]
     return dict(mean=diff, se=se, inside_noise=bool(abs(diff) < 2 * se) if se > 0 else None)
+
+
+def paired_difference(a: dict, b: dict) -> dict:
+    """Per seed a - b of two summaries whose values share their seeds' order (same init, same
+    batches), summarized: the spread is that of the paired differences."""
+    return summarize(x - y for x, y in zip(a["values"], b["values"]))
 
 
 # --- The one verdict rule (the scorecard page and every chapter's "Paper vs ours") --------
@@ -65,17 +77,23 @@ def difference(a: dict, b: dict) -> dict:
 #   opposite      the interval excludes zero on the other side (or an equivalence fails)
 #   not run       no record at this scale (needs ImageNet or a GPU)
 VERDICTS = ("exact", "reproduced", "direction", "inside noise", "opposite", "not run")
-# Student's t, 97.5% quantile, by degrees of freedom (a two-sided 95% interval).
+# Student's t, 97.5% quantile, by degrees of freedom (a two-sided 95% interval), to 3 decimals.
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+        9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
+        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
+        25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042}
+Z975 = 1.959963984540054     # the normal's 97.5% quantile
 
 
 def t975(df: int) -> float:
-    """The two-sided 95% t quantile for `df` degrees of freedom (1.96 beyond 30)."""
+    """The two-sided 95% t quantile for `df` >= 1 degrees of freedom: the table up to 30,
+    beyond it the Cornish-Fisher expansion around the normal quantile (error < 1e-4)."""
+    if df < 1:
+        raise ValueError(f"t975: df={df}; an interval needs at least two values")
     if df in T975:
         return T975[df]
-    below = [d for d in T975 if d <= df]
-    return T975[max(below)] if df <= 30 else 1.96
+    z = Z975
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
 
 
 def interval(values) -> dict:
@@ -95,9 +113,7 @@ def verdict(values=None, paper: float | None = None, *, holds: bool | None = Non
     equivalence. No values and no `holds`: "not run"."""
     if holds is not None:
         return "exact" if holds else "opposite"
-    if values is None or len(list(values)) == 0:
-        return "not run"
-    ci = interval(values)
+    ci = interval(values if values is not None else [])     # NaNs (censored seeds) dropped
     if ci["n"] == 0:
         return "not run"
     if not ci["lo"] > 0 and not ci["hi"] < 0:
@@ -125,3 +141,15 @@ def pm(d: dict, scale: float = 100.0, digits: int = 1, unit: str = "") -> str:
     if d.get("n", 2) < 2:
         return f"{mean:.{digits}f}{unit} (1 seed)"
     return f"{mean:.{digits}f} ± {std:.{digits}f}{unit}"
+
+
+def regime(rows: pd.DataFrame, gap: float = 0.10, plateau: float = 0.005) -> dict:
+    """Is a run in the paper's regime? `rows`: one variant's epoch rows (any seeds). Overfits:
+    at the last epoch the test error is at least `gap` above the training error; plateaued:
+    the mean test error of the last three epochs spans at most `plateau`."""
+    by_epoch = rows.groupby("epoch")[["train_err", "val_top1_err"]].mean().sort_index()
+    last3 = by_epoch.val_top1_err.tail(3)
+    end = by_epoch.iloc[-1]
+    return dict(gap=float(end.val_top1_err - end.train_err), overfits=bool(end.val_top1_err - end.train_err >= gap),
+                last3_span=float(last3.max() - last3.min()),
+                plateaued=bool(len(last3) == 3 and last3.max() - last3.min() <= plateau))

@@ -3,27 +3,13 @@
 Each module defines `TITLE` and `run(overrides: list[str]) -> Path`, and writes its result
 as a run record under results/bench_<what>/<preset>/ (through `alexnet.records`), so the
 book's tables carry the same provenance as every other number. Speed targets are checked
-against these records, never by timed tests.
+against these records, never by timed tests. The timer is `alexnet.timing`; bench never imports
+`alexnet.experiments` (shared recipes live in `alexnet.recipes`).
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
-import statistics
-import time
-
-
-def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
-    """Median wall-clock seconds of `repeats` calls of fn() after `warmup` untimed ones
-    (the first calls pick kernels and fill caches)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def names() -> list[str]:

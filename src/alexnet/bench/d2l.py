@@ -35,26 +35,29 @@ import torch
 from .. import records
 from ..config import resolve
 from ..data import data_root, load_data
-from ..experiments import warmup
+from ..data.loader import Loader
 from ..models import alexnet_d2l, forward_flops
+from ..recipes import D2L_FASHION_CPU, WARMUP_RECIPES
 from ..training.loop import train
 from .peak import peak_flops
 
 TITLE = "d2l's Fashion-MNIST AlexNet training loop vs ours: examples/s and accuracy"
 SPEED = dict(image_size=224, batch_size=128, steps=30, warmup=2)   # d2l's batch; ~11 min on 2 cores
-ACCURACY = dict(image_size=warmup.PRESETS["cpu"]["image_size"], batch_size=128, epochs=3,
+ACCURACY = dict(image_size=D2L_FASHION_CPU["image_size"], batch_size=128, epochs=3,
                 train_limit=2000, test_limit=1000)
 TARGET_SPEEDUP = 2.0
-OURS = "paper_xavier"     # our recipe in the accuracy part (alexnet.experiments.warmup.RECIPES)
+OURS = "paper_xavier"     # our recipe in the accuracy part (alexnet.recipes.WARMUP_RECIPES)
 
 
-class Timed:
+class Timed(Loader):
     """At most `steps` batches of `loader` (len() = steps), stamping the wall clock as each
     batch is handed over and once more when the loop asks past the last: stamps[k] to
-    stamps[-1] spans steps k..end, loading included."""
+    stamps[-1] spans steps k..end, loading included. A `data.loader.Loader` when `loader` is
+    one (our side); iterable like a DataLoader for d2l's side."""
 
     def __init__(self, loader, steps: int):
         self.loader, self.steps, self.stamps = loader, steps, []
+        self.batch_size = getattr(loader, "batch_size", 0)
 
     def __len__(self) -> int:
         return self.steps
@@ -69,7 +72,7 @@ class Timed:
     def __iter__(self):
         return self._stamped(iter(self.loader))
 
-    def batches(self, epoch: int = 0, start: int = 0):      # the MemoryLoader interface
+    def batches(self, epoch: int = 0, start: int = 0):
         return self._stamped(self.loader.batches(epoch, start))
 
     def rate(self, batch_size: int, skip: int) -> float:
@@ -116,8 +119,8 @@ def run_d2l(train_iter, test_iter, epochs: int, lr: float = 0.01, size: int = 22
 
 
 def ours_config(overrides, size, batch, recipe: str, **changes):
-    base = dict(warmup.PRESETS["cpu"], image_size=size, batch_size=batch, progress=False, device="cpu")
-    return resolve("cpu", overrides, base).replace(**warmup.RECIPES[recipe], **changes)
+    base = dict(D2L_FASHION_CPU, image_size=size, batch_size=batch, progress=False, device="cpu")
+    return resolve("cpu", overrides, base).replace(**WARMUP_RECIPES[recipe], **changes)
 
 
 def speed_part(overrides, log=print) -> list[dict]:
@@ -156,7 +159,7 @@ def accuracy_part(overrides, log=print) -> list[dict]:
     rows[-1].update(train_acc=got["train_acc"], train_loss=got["train_loss"])
     for recipe in (OURS,):
         t0 = time.perf_counter()
-        result = train(cfg.replace(**warmup.RECIPES[recipe]), log=lambda *_: None)
+        result = train(cfg.replace(**WARMUP_RECIPES[recipe]), log=lambda *_: None)
         for h in result.history:
             rows.append(dict(common, side="ours", recipe=recipe, epoch=h["epoch"], test_acc=1 - h["val_top1_err"],
                              train_acc=1 - h["train_err"], train_loss=h["train_loss"], precision=cfg.precision))

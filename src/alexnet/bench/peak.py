@@ -9,28 +9,18 @@ a training step's GFLOP/s divided by it says how much of the hardware the step u
 """
 from __future__ import annotations
 
-import time
-
 import torch
 
+from ..timing import best_seconds
+
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
-
-
-def _best_seconds(fn, repeats: int) -> float:
-    fn()                                              # warm-up: allocations, kernel choice
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def matmul_flops(precision: str = "fp32", n: int = 2048, repeats: int = 3, device="cpu") -> float:
     """FLOP/s of an n x n @ n x n matrix product (2 n^3 FLOPs)."""
     a = torch.randn(n, n, device=device).to(DTYPES[precision])
     b = torch.randn(n, n, device=device).to(DTYPES[precision])
-    return 2 * n ** 3 / _best_seconds(lambda: _sync(a @ b), repeats)
+    return 2 * n ** 3 / best_seconds(lambda: _sync(a @ b), repeats)
 
 
 def conv1x1_flops(precision: str = "fp32", channels: int = 1024, side: int = 32, batch: int = 8,
@@ -44,7 +34,7 @@ def conv1x1_flops(precision: str = "fp32", channels: int = 1024, side: int = 32,
     w = w.contiguous(memory_format=torch.channels_last)
     flops = 2 * batch * side * side * channels * channels
     with torch.no_grad():
-        return flops / _best_seconds(lambda: _sync(torch.nn.functional.conv2d(x, w)), repeats)
+        return flops / best_seconds(lambda: _sync(torch.nn.functional.conv2d(x, w)), repeats)
 
 
 def _sync(t: torch.Tensor) -> torch.Tensor:

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from .. import records
 from ..config import resolve
 from ..evaluation.metrics import autocast
-from ..models import build_model, forward_flops
-from . import median_seconds
+from ..models import build_model, forward_flops, layer_table
+from ..timing import median_seconds
 from .peak import peak_flops
 
 TITLE = "Training and evaluation images/s of the AlexNet variants, fp32/bf16, NCHW/channels_last"
@@ -34,17 +34,27 @@ NETS = {
     "alexnet_torchvision": (3, 224, 1000, 8),
     "alexnet_d2l": (1, 224, 10, 16),
     "alexnet_small": (3, 32, 10, 64),
+    "cifar4": (3, 32, 10, 64),                  # §3.1 Figure 1's four-layer net
 }
 OPTIONS = [(p, cl) for p in ("fp32", "bf16") for cl in (False, True)]
+# The paper's batch (§5), also timed for every net in the two options that matter: plain fp32
+# and the `cpu` preset's bf16 + channels_last (a big batch fills the matmuls; issue 13's targets).
+LARGE_BATCH = 128
+LARGE_OPTIONS = [("fp32", False), ("bf16", True)]
+PROFILED = "alexnet_paper"                      # the net whose layers `run` profiles, at LARGE_BATCH
 
 
-def measure(model, shape, classes: int, batch: int, precision: str, channels_last: bool,
-            steps: int = 3, warmup: int = 1) -> dict:
-    """Images/s of a training step and of an evaluation pass for `model` on (batch, *shape)."""
-    device = torch.device("cpu")
+def random_batch(shape, classes: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed random batch: images (batch, *shape) and labels in [0, classes)."""
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, *shape, generator=gen)                 # (B, C, S, S)
-    y = torch.randint(0, classes, (batch,), generator=gen)
+    return torch.randn(batch, *shape, generator=gen), torch.randint(0, classes, (batch,), generator=gen)
+
+
+def measure(model, xy: tuple, precision: str, channels_last: bool, steps: int = 3, warmup: int = 1) -> dict:
+    """Images/s of a training step and of an evaluation pass for `model` on the batch `xy`."""
+    device = torch.device("cpu")
+    x, y = xy                                                       # (B, C, S, S), (B,)
+    batch = len(y)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
@@ -74,9 +84,10 @@ def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     flops = forward_flops(build_model(net_cfg, classes, channels).eval(), (channels, side, side))
     rows = []
-    for precision, channels_last in OPTIONS:
+    runs = [(batch, *o) for o in OPTIONS] + [(LARGE_BATCH, *o) for o in LARGE_OPTIONS if batch != LARGE_BATCH]
+    for batch, precision, channels_last in runs:
         model = build_model(net_cfg, classes, channels)
-        got = measure(model, (channels, side, side), classes, batch, precision, channels_last, steps)
+        got = measure(model, random_batch((channels, side, side), classes, batch), precision, channels_last, steps)
         peak = peaks[precision]
         row = dict(model=name, input=f"{channels}x{side}x{side}", batch=batch, precision=precision,
                    channels_last=channels_last, gflop_forward=flops / 1e9, **got,
@@ -85,11 +96,74 @@ def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
                    peak_gflop_per_s=peak / 1e9)
         row["train_pct_of_peak"] = 100 * row["train_gflop_per_s"] * 1e9 / peak
         row["eval_pct_of_peak"] = 100 * row["eval_gflop_per_s"] * 1e9 / peak
-        log(f"{name:20s} {precision} channels_last={channels_last!s:5s} "
+        log(f"{name:20s} batch {batch:3d} {precision} channels_last={channels_last!s:5s} "
             f"train {row['train_images_per_s']:7.1f} img/s ({row['train_pct_of_peak']:4.1f}% of peak)  "
             f"eval {row['eval_images_per_s']:7.1f} img/s ({row['eval_pct_of_peak']:4.1f}%)")
         rows.append(row)
     return rows
+
+
+def _layer_calls(model, x: torch.Tensor, precision: str) -> list[tuple[str, torch.nn.Module, torch.Tensor]]:
+    """(name, leaf module, its input) for every leaf call of one training forward pass, in
+    order; a module called several times (a shared ReLU) gets numbered names (act1, act2 ...)."""
+    calls, hooks, seen = [], [], {}
+
+    def hook(name):
+        def record(m, inp, _out):
+            seen[name] = seen.get(name, 0) + 1
+            calls.append((name, m, inp[0].detach()))
+        return record
+
+    for name, m in model.named_modules():
+        if name and not list(m.children()):
+            hooks.append(m.register_forward_hook(hook(name)))
+    model.train()
+    with autocast(torch.device("cpu"), precision):
+        model(x)
+    for h in hooks:
+        h.remove()
+    return [(f"{n}{sum(c[0] == n for c in calls[:i + 1])}" if seen[n] > 1 else n, m, t)
+            for i, (n, m, t) in enumerate(calls)]
+
+
+def _layer_seconds(m, x: torch.Tensor, precision: str, first: bool, repeats: int) -> tuple[float, float]:
+    """Median seconds of the layer's forward (recording for backward, as in training) and of
+    its backward alone: gradients of its parameters, and of its input unless it is the first."""
+    x = x.detach().requires_grad_(not first)
+    with autocast(torch.device("cpu"), precision):
+        forward = median_seconds(lambda: m(x), repeats)
+        out = m(x)
+    wrt = [p for p in m.parameters() if p.requires_grad] + ([] if first else [x])
+    if not wrt or not out.requires_grad:
+        return forward, 0.0
+    g = torch.randn_like(out)
+    backward = median_seconds(lambda: torch.autograd.grad(out, wrt, g, retain_graph=True), repeats)
+    return forward, backward
+
+
+def layer_profile(model, xy: tuple, precision: str, channels_last: bool, peak: float,
+                  repeats: int = 3) -> pd.DataFrame:
+    """Where a training step's time goes: each layer's forward and backward timed alone on its
+    own input from a real forward pass (ms, GFLOP for the batch, % of `peak`), plus the whole
+    step and what the layers leave over (loss, optimizer, casts between layers)."""
+    x, y = xy
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
+    macs = layer_table(model, tuple(x.shape[1:])).set_index("layer")["macs"]    # conv and fc layers
+    rows = []
+    for i, (name, m, inp) in enumerate(_layer_calls(model, x, precision)):
+        flops = 2 * int(macs.get(name, 0)) * len(y)
+        fwd, bwd = _layer_seconds(m, inp, precision, i == 0, repeats)
+        for direction, s, f in (("forward", fwd, flops), ("backward", bwd, flops * (1 if i == 0 else 2))):
+            rows.append(dict(layer=name, direction=direction, ms=1e3 * s, gflop=f / 1e9,
+                             pct_of_peak=100 * f / s / peak if s and f else 0.0))
+    step = 1e3 * len(y) / measure(model, xy, precision, channels_last, repeats)["train_images_per_s"]
+    rows.append(dict(layer="other", direction="both", ms=step - sum(r["ms"] for r in rows), gflop=0.0,
+                     pct_of_peak=0.0))
+    rows.append(dict(layer="step", direction="both", ms=step, gflop=sum(r["gflop"] for r in rows),
+                     pct_of_peak=0.0))
+    rows[-1]["pct_of_peak"] = 100 * rows[-1]["gflop"] * 1e9 / (step / 1e3) / peak
+    return pd.DataFrame(rows).assign(precision=precision, channels_last=channels_last)
 
 
 def best_options(table: pd.DataFrame) -> dict:
@@ -97,17 +171,34 @@ def best_options(table: pd.DataFrame) -> dict:
     out = {}
     for name, rows in table.groupby("model", sort=False):
         best = rows.loc[rows.train_images_per_s.idxmax()]
-        base = rows[(rows.precision == "fp32") & ~rows.channels_last].iloc[0]
-        out[name] = dict(precision=best.precision, channels_last=bool(best.channels_last),
+        same = rows[rows.batch == best.batch]
+        base = same[(same.precision == "fp32") & ~same.channels_last].iloc[0]
+        out[name] = dict(precision=best.precision, channels_last=bool(best.channels_last), batch=int(best.batch),
                          train_images_per_s=float(best.train_images_per_s),
                          speedup_vs_fp32_nchw=float(best.train_images_per_s / base.train_images_per_s),
                          train_pct_of_peak=float(best.train_pct_of_peak))
     return out
 
 
+def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -> pd.DataFrame:
+    """`layer_profile` of `name` at LARGE_BATCH in bf16 + channels_last and in fp32 (NCHW)."""
+    channels, side, classes, _ = NETS[name]
+    net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
+    tables = []
+    for precision, channels_last in LARGE_OPTIONS[::-1]:
+        xy = random_batch((channels, side, side), classes, LARGE_BATCH)
+        t = layer_profile(build_model(net_cfg, classes, channels), xy, precision, channels_last,
+                          peaks[precision], steps)
+        log(f"{name} per layer, batch {LARGE_BATCH}, {precision} channels_last={channels_last}:\n"
+            + t.round(2).to_string(index=False))
+        tables.append(t.assign(model=name, batch=LARGE_BATCH))
+    return pd.concat(tables, ignore_index=True)
+
+
 def run(overrides: list[str], nets: list[str] | None = None, steps: int = 3, small: bool = False,
-        results=None) -> "Path":  # noqa: F821
-    """Measure `nets` (default: all of NETS) and write results/bench_train/<preset>/."""
+        results=None, profile: bool = True) -> "Path":  # noqa: F821
+    """Measure `nets` (default: all of NETS), profile PROFILED's layers when it is among them
+    (and `profile`), and write results/bench_train/<preset>/."""
     preset = "cpu"
     cfg = resolve(preset, overrides, dict(device="cpu"))
     if cfg.threads:
@@ -119,8 +210,10 @@ def run(overrides: list[str], nets: list[str] | None = None, steps: int = 3, sma
     for name in nets or list(NETS):
         rows += bench_net(name, cfg, peaks, steps)
     table = pd.DataFrame(rows)
+    layers = profile_net(cfg, peaks, steps) if profile and PROFILED in (nets or NETS) else pd.DataFrame()
     summary = dict(peak_gflop_per_s={p: v / 1e9 for p, v in peaks.items()}, best=best_options(table),
-                   steps=steps, torch_threads=torch.get_num_threads(), rows=table.to_dict("records"))
+                   steps=steps, torch_threads=torch.get_num_threads(), rows=table.to_dict("records"),
+                   layer_profile=layers.to_dict("records"))
     prov = records.provenance(command=shlex.join(["alexnet", "bench", "train", *overrides]),
                               started=started, seeds=[cfg.seed], data=dict(dataset="random tensors"))
     return records.write("bench_train", preset, config=cfg.to_dict(), metrics=table, summary=summary,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .loader import step_seed
+from .augment import flip_draws, pca_shift, random_offsets, ten_crop_boxes
 from .images import SIDE, UnreadableImage, load_256
-from .pca import pca_shift
+from .loader import step_seed
 
 
 class Folder(Dataset):
@@ -76,20 +77,6 @@ def decode_all(items, workers: int = 0) -> tuple[torch.Tensor, list[tuple[str, i
     return images[:len(keep)], keep
 
 
-def ten_crop_boxes(h: int, w: int, size: int) -> list[tuple[int, int, bool]]:
-    """§4.1 test: "the four corner patches and the center patch as well as their horizontal
-    reflections", as (top, left, flip) in torchvision's ten_crop order (the second five are
-    the five crops of the reflected image)."""
-    five = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), ((h - size) // 2, (w - size) // 2)]
-    return [(t, l, False) for t, l in five] + [(t, w - size - l, True) for t, l in five]
-
-
-def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
-    """x (B, C, H, W) -> (B, 10, C, size, size)."""
-    crops = [x[..., t:t + size, l:l + size] for t, l, _ in ten_crop_boxes(*x.shape[-2:], size)]
-    return torch.stack(crops[:5] + [c.flip(-1) for c in crops[5:]], dim=1)
-
-
 class _Steps:
     """A batch sampler whose per-step index lists are set before each epoch (persistent workers)."""
 
@@ -103,24 +90,36 @@ class _Steps:
         return len(self.index_lists)
 
 
+@dataclass(eq=False, repr=False)   # a plain object: no field-by-field equality or repr of the tensors
 class FolderLoader:
     """Batches of 256x256 images from a folder (`images` given: held in RAM) for training or
-    evaluation; `.batches(epoch, start)` and `len()` as `MemoryLoader`.
+    evaluation; a `loader.Loader` like `MemoryLoader`.
 
     stats: the training set's mean_image (3, 256, 256), channel_mean/std (3,), eigvals/eigvecs.
     """
+    items: list                    # (path, label) per image
+    stats: dict
+    _: KW_ONLY
+    batch_size: int
+    image_size: int
+    train: bool
+    augment: str = "none"          # none | crop_flip | crop_flip_pca (training only)
+    seed: int = 0
+    mean: object = "image"         # "image" (§2's mean image) | "channel"; the tensor after init
+    pca_std: float = 0.1
+    ten_crop: bool = False         # evaluation: 10 crops per image (§4.1)
+    workers: int = 0
+    images: torch.Tensor | None = None   # uint8 (N, 3, 256, 256) decoded once, or None
 
-    def __init__(self, items, stats, *, batch_size, image_size, train, augment="none", seed=0,
-                 mean="image", pca_std=0.1, ten_crop=False, workers=0, images=None):
-        self.items, self.images = items, images
-        self.labels = torch.tensor([label for _, label in items], dtype=torch.int64)
-        self.batch_size, self.image_size, self.train = batch_size, image_size, train
-        self.augment, self.seed, self.pca_std = (augment if train else "none"), seed, pca_std
-        self.ten_crop, self.workers = ten_crop and not train, workers
-        self.mean = stats["mean_image"] if mean == "image" else stats["channel_mean"].view(3, 1, 1)
+    def __post_init__(self):
+        stats = self.stats
+        self.labels = torch.tensor([label for _, label in self.items], dtype=torch.int64)
+        self.augment = self.augment if self.train else "none"
+        self.ten_crop = self.ten_crop and not self.train
+        self.mean = stats["mean_image"] if self.mean == "image" else stats["channel_mean"].view(3, 1, 1)
         self.std = stats["channel_std"].view(3, 1, 1)
         self.pca = (stats["eigvals"], stats["eigvecs"]) if self.augment == "crop_flip_pca" else None
-        self.drop_last = train
+        self.drop_last = self.train
         self._loader = self._sampler = self._mean_np = self._scale_np = None
 
     def __len__(self) -> int:
@@ -200,9 +199,9 @@ class FolderLoader:
         (33 x 33 x 2 = 2,178 choices for S = 224); PCA colour noise for crop_flip_pca."""
         if self.augment == "none":
             return self.eval_transform(raw)
-        b, s = raw.shape[0], self.image_size
-        oy = torch.randint(0, SIDE - s + 1, (b,), generator=gen).tolist()
-        ox = torch.randint(0, SIDE - s + 1, (b,), generator=gen).tolist()
-        flip = (torch.rand(b, generator=gen) < 0.5).tolist()
+        b = raw.shape[0]
+        oy, ox = random_offsets(b, SIDE, SIDE, self.image_size, gen)
+        flip = flip_draws(b, gen)
         shift = None if self.pca is None else pca_shift(b, *self.pca, std=self.pca_std, generator=gen)
-        return self.normalised_crops(raw, [[box] for box in zip(oy, ox, flip)], shift)[:, 0]
+        boxes = [[box] for box in zip(oy.tolist(), ox.tolist(), flip.tolist())]
+        return self.normalised_crops(raw, boxes, shift)[:, 0]

@@ -1,7 +1,9 @@
 """ImageNet-style folders with the paper's preprocessing (§2) and augmentation (§4.1).
 
-Where: `<root>/imagenet/` if it holds train/, else the workplace's `<root>/imagenet-sample/`
-(10 Imagenette classes), else `<root>` itself; the fingerprint records which. Layout:
+Where: `dataset=imagenet` reads `<root>/imagenet/` (ILSVRC-2012, prepared by `python -m
+alexnet.data imagenet`, see `data.ilsvrc`) and nothing else: a missing folder is an error,
+never a silent fall-back to other data. `dataset=imagenet_sample` reads the workplace's
+`<root>/imagenet-sample/` (10 Imagenette classes). Layout:
 
     train/<wnid>/*.JPEG                  one folder per class (the classes, sorted)
     val/<wnid>/*.JPEG                    the same wnids, or ILSVRC's flat folder val/*.JPEG with
@@ -23,22 +25,34 @@ from pathlib import Path
 
 from torch.utils.data import DataLoader
 
-from . import DataBundle, DataError, register
+from .registry import DataBundle, DataError, register
 from .folders import Folder, FolderLoader, collate, decode_all, one_thread, report
 from .images import SIDE, list_images
 from .stats import cached_stats, stats_of, summary
 
-LAYOUT = ("expected <root>/imagenet/ (or imagenet-sample/) holding train/<wnid>/*.JPEG and "
-          "val/<wnid>/*.JPEG (or a flat val/ with val_labels.txt: '<file> <wnid>' per line); "
-          "root = --data, else $ALEXNET_DATA, else ./data")
+LAYOUT = ("expected <root>/imagenet/ (dataset=imagenet) or <root>/imagenet-sample/ (dataset="
+          "imagenet_sample) holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (or a flat val/ with "
+          "val_labels.txt: '<file> <wnid>' per line); root = --data, else $ALEXNET_DATA, else ./data")
+FOLDERS = {"imagenet": "imagenet", "imagenet_sample": "imagenet-sample"}   # dataset= -> <root>/...
 
 
 # --- finding the files --------------------------------------------------------------------
-def dataset_dir(root: Path) -> Path:
-    for candidate in (root / "imagenet", root / "imagenet-sample", root):
-        if (candidate / "train").is_dir():
-            return candidate
-    raise DataError(f"no ImageNet-style folder under {root}: {LAYOUT}")
+def dataset_dir(root: Path, dataset: str = "imagenet") -> Path:
+    """<root>/imagenet for dataset=imagenet, <root>/imagenet-sample for imagenet_sample; an
+    error naming the path (and what to do) when it has no train/."""
+    if dataset not in FOLDERS:
+        raise DataError(f"dataset={dataset} is not an image-folder dataset — use {' or '.join(FOLDERS)}")
+    folder = root / FOLDERS[dataset]
+    if (folder / "train").is_dir():
+        return folder
+    todo = f"put train/<wnid>/*.JPEG and val/<wnid>/*.JPEG in {folder}/"
+    if dataset == "imagenet":
+        todo = (f"prepare ILSVRC-2012 there with `python -m alexnet.data imagenet --tars DIR --out "
+                f"{folder}` (or point --data / $ALEXNET_DATA at the folder holding imagenet/)")
+        if (root / FOLDERS["imagenet_sample"] / "train").is_dir():
+            todo += "; for the 10-class sample beside it use dataset=imagenet_sample"
+    raise DataError(f"dataset={dataset} needs {folder}/ holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG, "
+                    f"and {folder / 'train'} does not exist — {todo}")
 
 
 def train_items(folder: Path) -> tuple[list[str], list[tuple[str, int]]]:
@@ -99,6 +113,25 @@ def val_items(folder: Path, classes: list[str]) -> list[tuple[str, int]]:
     return items
 
 
+def check_readable(classes: list[str], listed: set[int], items: list[tuple[str, int]], folder: Path) -> None:
+    """Every class that was listed (`listed`: labels) still has an image that decodes among
+    `items`: one probe per class, the first readable file (all of them only when none is)."""
+    from .images import UnreadableImage, decode
+    by_class: dict[int, list[str]] = {}
+    for path, label in items:
+        by_class.setdefault(label, []).append(path)
+    for label in sorted(listed):
+        for path in by_class.get(label, []):
+            try:
+                decode(path)
+                break
+            except UnreadableImage:
+                continue
+        else:
+            raise DataError(f"class folder {folder / classes[label]} holds no readable image — replace its "
+                            "files with JPEGs that open, or remove the folder to drop the class")
+
+
 def evenly(items: list, limit: int) -> list:
     """`limit` items evenly spaced (the folders are sorted by class: keep classes balanced)."""
     if not limit or limit >= len(items):
@@ -133,22 +166,25 @@ def training_stats(folder: Path, items, images, workers: int, log=print) -> tupl
 
 
 def load_imagenet(cfg, root: Path, log=print) -> DataBundle:
-    folder = dataset_dir(root)
+    """dataset=imagenet or imagenet_sample (cfg.dataset names the folder, see FOLDERS)."""
+    folder = dataset_dir(root, cfg.dataset)
     classes, train = train_items(folder)
     val = val_items(folder, classes)
     train, val = evenly(train, cfg.train_limit), evenly(val, cfg.val_limit)
     if cfg.image_size > SIDE:
         raise DataError(f"image_size={cfg.image_size}: crops come from {SIDE}x{SIDE} images (§2); use 224 or 227")
+    listed = {label for _, label in train}
     in_memory = 0 < len(train) + len(val) <= cfg.cache_images
     train_images = val_images = None
     if in_memory:   # small folders: decode once, then every epoch is tensor work only
         train_images, train = decode_all(train, cfg.workers)
         val_images, val = decode_all(val, cfg.workers)
+    check_readable(classes, listed, train, folder / "train")
     stats, stats_path = training_stats(folder, train, train_images, cfg.workers, log)
     common = dict(batch_size=cfg.batch_size, image_size=cfg.image_size, seed=cfg.seed,
                   mean=cfg.mean_subtract, workers=cfg.workers)
     fingerprint = dict(
-        dataset="imagenet", folder=folder.name, n_classes=len(classes), n_train=len(train), n_val=len(val),
+        dataset=cfg.dataset, folder=folder.name, n_classes=len(classes), n_train=len(train), n_val=len(val),
         val_layout="folders" if any(p.is_dir() for p in (folder / "val").iterdir()) else "flat+labels",
         train_listing_sha256=listing_hash(train, folder), val_listing_sha256=listing_hash(val, folder),
         mean_subtract=cfg.mean_subtract, in_memory=in_memory, stats=summary(stats), stats_cache=stats_path.name)
@@ -161,23 +197,4 @@ def load_imagenet(cfg, root: Path, log=print) -> DataBundle:
 
 
 register("imagenet", load_imagenet)
-
-
-def main(argv=None) -> int:
-    """`python -m alexnet.data stats [key=value ...]`: compute, cache and print the
-    training set's statistics (run it once before training on a full ImageNet folder)."""
-    import argparse
-    import json
-
-    from ..config import resolve
-    from . import data_root
-    p = argparse.ArgumentParser(prog="python -m alexnet.data", description=main.__doc__)
-    p.add_argument("what", choices=["stats"])
-    p.add_argument("overrides", nargs="*", help="config overrides, e.g. data=/data workers=8")
-    args = p.parse_args(argv)
-    cfg = resolve("paper", ["cache_images=0", *args.overrides])   # stream: full ImageNet won't fit
-    folder = dataset_dir(data_root(cfg))
-    _, train = train_items(folder)
-    stats, path = training_stats(folder, evenly(train, cfg.train_limit), None, cfg.workers)
-    print(json.dumps(dict(folder=str(folder), cache=str(path), **summary(stats)), indent=2))
-    return 0
+register("imagenet_sample", load_imagenet)

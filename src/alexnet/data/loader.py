@@ -1,4 +1,5 @@
-"""Batched tensor transforms and the in-memory loader for datasets that fit in RAM.
+"""The loader interface every loader of the package implements (`Loader`), and the
+in-memory loader for datasets that fit in RAM (`MemoryLoader`).
 
 Everything works on whole uint8 batches (B, C, H, W) with tensor ops: no per-image PIL in
 the hot path. Randomness comes from a generator seeded by (seed, epoch, step), so a run
@@ -7,9 +8,29 @@ resumed at any step sees exactly the batches an uninterrupted run would have see
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
+from typing import Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
+
+from .augment import pca_noise_batch, random_crop, random_flip
+
+
+@runtime_checkable
+class Loader(Protocol):
+    """What training, evaluation and the parallel wrappers use of a loader. `batches(epoch,
+    start)` yields the (x, y) batches of `epoch` from step `start` on, the same ones whenever
+    it is asked (so a resumed run is exact); `len()` is the number of steps per epoch.
+    Implemented by MemoryLoader, folders.FolderLoader, scale.ScaleLoader,
+    parallel.ShardedLoader and bench's d2l adapter."""
+
+    batch_size: int
+
+    def __len__(self) -> int: ...
+
+    def batches(self, epoch: int = 0, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
 
 
 def step_seed(*parts: int) -> int:
@@ -20,26 +41,6 @@ def step_seed(*parts: int) -> int:
     return h % (1 << 63)
 
 
-def random_crop(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
-    """Translate each image by up to `pad` pixels (zero padding), one offset per image."""
-    if pad == 0:
-        return x
-    b, c, h, w = x.shape
-    padded = F.pad(x, (pad, pad, pad, pad))                       # (B, C, H+2p, W+2p)
-    oy = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
-    ox = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
-    # Every window as a view, (B, C, 2p+1, 2p+1, H, W); one pick per image copies only
-    # the crops (4x faster here than gathering pixel by pixel with index grids).
-    windows = padded.unfold(2, h, 1).unfold(3, w, 1)
-    return windows[torch.arange(b), :, oy, ox]                     # (B, C, H, W)
-
-
-def random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """§4.1: horizontal reflections, each image with probability 1/2."""
-    flip = torch.rand(x.shape[0], generator=gen) < 0.5
-    return torch.where(flip[:, None, None, None], x.flip(3), x)
-
-
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     """Bilinear resize of a float batch to size x size (what d2l's `Resize` does per image)."""
     if x.shape[-1] == size and x.shape[-2] == size:
@@ -48,23 +49,34 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
                          antialias=size < x.shape[-1])
 
 
+@dataclass(eq=False, repr=False)   # a plain object: no field-by-field equality or repr of the tensors
 class MemoryLoader:
     """Batches of an in-memory uint8 dataset, transformed on the whole batch.
 
     images: (N, C, H, W) uint8; labels: (N,) int64. Training loaders shuffle per epoch and
     augment (`augment` in none | crop_flip | crop_flip_pca); evaluation loaders don't.
     """
+    images: torch.Tensor
+    labels: torch.Tensor
+    batch_size: int
+    image_size: int
+    mean: object                   # per-channel, [0, 1] units; a (1, C, 1, 1) tensor after init
+    std: object
+    _: KW_ONLY
+    train: bool
+    augment: str = "none"
+    seed: int = 0
+    pad: int | None = None         # crop translation; None: 1/8 of the side (4 px on 32x32)
+    pca: tuple | None = None       # (eigvals, eigvecs) for §4.1 colour noise
+    pca_std: float = 0.1
+    drop_last: bool | None = None  # None: drop the last partial batch when training
 
-    def __init__(self, images, labels, batch_size, image_size, mean, std, *, train,
-                 augment="none", seed=0, pad=None, pca=None, pca_std=0.1, drop_last=None):
-        self.images, self.labels = images, labels
-        self.batch_size, self.image_size, self.train = batch_size, image_size, train
-        self.mean = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-        self.augment, self.seed = (augment if train else "none"), seed
-        self.pad = images.shape[-1] // 8 if pad is None else pad   # 4 px on 32x32 images
-        self.pca, self.pca_std = pca, pca_std                      # (eigvals, eigvecs) for §4.1 colour noise
-        self.drop_last = train if drop_last is None else drop_last
+    def __post_init__(self):
+        self.mean = torch.as_tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
+        self.std = torch.as_tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
+        self.augment = self.augment if self.train else "none"
+        self.pad = self.images.shape[-1] // 8 if self.pad is None else self.pad
+        self.drop_last = self.train if self.drop_last is None else self.drop_last
 
     def __len__(self) -> int:
         n = len(self.labels)
@@ -81,7 +93,6 @@ class MemoryLoader:
             raw = random_flip(random_crop(raw, self.pad, gen), gen)
         x = raw.float().div_(255)                                  # (B, C, H, W) in [0, 1]
         if self.augment == "crop_flip_pca" and self.pca is not None:
-            from .pca import pca_noise_batch
             x = pca_noise_batch(x, *self.pca, std=self.pca_std, generator=gen)
         # Normalise before resizing: bilinear weights sum to 1, so the two commute, and at
         # 28 -> 224 (Fashion-MNIST for d2l's net) this touches 64x fewer pixels.

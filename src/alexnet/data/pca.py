@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import torch
 
+# The noise itself (one draw per image, added to a batch) is §4.1's lighting in data.augment;
+# imported here too, for readers of this page and its older callers.
+from .augment import pca_noise_batch, pca_shift  # noqa: F401
+
 # The values most PyTorch/Torch ImageNet recipes copy (fb.resnet.torch's `Lighting`):
 # eigenvalues and eigenvectors (columns) of the RGB covariance, pixels in [0, 1].
 IMAGENET_EIGVALS = torch.tensor([0.2175, 0.0188, 0.0045])
@@ -54,20 +58,6 @@ def rgb_pca(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(eigvals (3,), eigvecs (3, 3), columns) of the RGB covariance of uint8 (N, 3, H, W)
     images over all their pixels, in [0, 1] units."""
     return pca_from_moments(*rgb_moments(images))
-
-
-def pca_shift(n: int, eigvals, eigvecs, std: float = 0.1, generator=None) -> torch.Tensor:
-    """The per-image RGB offsets sum_i a_i l_i p_i, a_i ~ N(0, std): (n, 3)."""
-    eigvals = torch.as_tensor(eigvals, dtype=torch.float32)
-    eigvecs = torch.as_tensor(eigvecs, dtype=torch.float32)
-    alpha = torch.randn(n, 3, generator=generator) * std          # (n, 3), one draw per image
-    return (alpha * eigvals) @ eigvecs.T                           # (n, 3): p_i weighted, summed
-
-
-def pca_noise_batch(x: torch.Tensor, eigvals, eigvecs, std: float = 0.1, generator=None) -> torch.Tensor:
-    """x: float (B, 3, H, W) in [0, 1]; every pixel of image b moves by the same RGB offset."""
-    shift = pca_shift(x.shape[0], eigvals, eigvecs, std, generator).to(x.device, x.dtype)
-    return x + shift[:, :, None, None]
 
 
 try:  # a per-image transform for torchvision.transforms.v2 pipelines

@@ -2,7 +2,7 @@
 isotropically so its smallest side is S, then take a random crop (224x224 in the paper) and
 flip it. S is fixed (256 or 384) or, for "scale jittering", drawn per image from [256, 512].
 
-Works on in-memory uint8 batches with tensor ops, like `data.batches.MemoryLoader`, and is
+Works on in-memory uint8 batches with tensor ops, like `data.loader.MemoryLoader`, and is
 seeded by (seed, epoch, step) in the same way so a resumed run sees the same batches.
 
     bundle = scale_bundle(load_data(cfg), crop=32, scale=cpu_scale((256, 512)))
@@ -10,11 +10,11 @@ seeded by (seed, epoch, step) in the same way so a resumed run sees the same bat
 from __future__ import annotations
 
 import dataclasses
-import math
+from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
+from .augment import grid_offsets, rescale, scale_crop_flip  # noqa: F401  (VGG's scale jitter, written there)
 from .loader import step_seed
 
 PAPER_CROP = 224                    # §3.1: "the input to our ConvNets is a fixed-size 224 x 224 RGB image"
@@ -27,46 +27,26 @@ def cpu_scale(paper: tuple[int, int] | int, crop: int = 32) -> tuple[int, int]:
     return round(lo * crop / PAPER_CROP), round(hi * crop / PAPER_CROP)
 
 
-def rescale(x: torch.Tensor, s: int) -> torch.Tensor:
-    """Isotropic rescale of a float batch (B, C, H, W) so that min(H, W) = s (bilinear,
-    antialiased when shrinking)."""
-    h, w = x.shape[-2:]
-    if min(h, w) == s:
-        return x
-    size = (s, round(w * s / h)) if h <= w else (round(h * s / w), s)
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=s < min(h, w))
-
-
-def scale_crop_flip(x: torch.Tensor, scales: torch.Tensor, crop: int, gen: torch.Generator) -> torch.Tensor:
-    """x (B, C, H, W) float; scales (B,) ints: image i rescaled to smallest side scales[i],
-    then a random crop x crop and a horizontal flip with probability 1/2 -> (B, C, crop, crop)."""
-    if int(scales.min()) < crop:
-        raise ValueError(f"scale {int(scales.min())} is smaller than the crop {crop}; use S >= crop")
-    out = torch.empty(x.shape[0], x.shape[1], crop, crop, dtype=x.dtype)
-    for s in scales.unique().tolist():                        # one resize per distinct S
-        idx = (scales == s).nonzero().flatten()
-        big = rescale(x[idx], s)                              # (b, C, >=s, >=s)
-        oy = torch.randint(0, big.shape[-2] - crop + 1, (len(idx),), generator=gen)
-        ox = torch.randint(0, big.shape[-1] - crop + 1, (len(idx),), generator=gen)
-        for j, i in enumerate(idx.tolist()):
-            out[i] = big[j, :, oy[j]:oy[j] + crop, ox[j]:ox[j] + crop]
-    flip = torch.rand(x.shape[0], generator=gen) < 0.5
-    return torch.where(flip[:, None, None, None], out.flip(3), out)
-
-
+@dataclass(eq=False, repr=False)   # a plain object: no field-by-field equality or repr of the tensors
 class ScaleLoader:
     """Training batches of an in-memory uint8 set (N, C, H, W) with VGG's scale augmentation:
     S uniform in [scale[0], scale[1]] per image (scale[0] == scale[1]: fixed S)."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    batch_size: int
+    crop: int
+    scale: tuple[int, int]
+    mean: object                   # per-channel, [0, 1] units; a (1, C, 1, 1) tensor after init
+    std: object
+    seed: int = 0
+    train: bool = True             # a training loader only (evaluation stays the bundle's own)
 
-    def __init__(self, images, labels, batch_size: int, crop: int, scale: tuple[int, int],
-                 mean, std, seed: int = 0):
-        if scale[0] > scale[1]:
-            raise ValueError(f"scale range {scale} is empty; give (S_min, S_max) with S_min <= S_max")
-        self.images, self.labels, self.batch_size = images, labels, batch_size
-        self.crop, self.scale, self.seed = crop, tuple(scale), seed
-        self.mean = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-        self.train = True
+    def __post_init__(self):
+        if self.scale[0] > self.scale[1]:
+            raise ValueError(f"scale range {self.scale} is empty; give (S_min, S_max) with S_min <= S_max")
+        self.scale = tuple(self.scale)
+        self.mean = torch.as_tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
+        self.std = torch.as_tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
 
     def __len__(self) -> int:
         return len(self.labels) // self.batch_size            # drop the last partial batch, as training does
@@ -97,10 +77,3 @@ def scale_bundle(bundle, crop: int, scale: tuple[int, int] | int):
                          train.mean.flatten(), train.std.flatten(), seed=train.seed)
     note = f"VGG scale augmentation: S in [{scale[0]}, {scale[1]}], crop {crop}"
     return dataclasses.replace(bundle, train=loader, notes=[*bundle.notes, note])
-
-
-def grid_offsets(size: int, crop: int, grid: int) -> list[int]:
-    """`grid` evenly spaced crop offsets along a side of `size` (§3.2's regular 5x5 grid)."""
-    if grid == 1:
-        return [(size - crop) // 2]
-    return [math.floor(i * (size - crop) / (grid - 1)) for i in range(grid)]

@@ -6,12 +6,13 @@ import gzip
 import hashlib
 import pickle
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import DataBundle, DataError, register
+from .registry import DataBundle, DataError, register
 from .loader import MemoryLoader
 
 FASHION_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -26,7 +27,26 @@ CIFAR_MD5 = {
     "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb", "test_batch": "40351d587109b95175f43aff81a1287e",
     "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
 }
+# The releases' sizes (train, test): a copy that differs is read, with a warning.
+TOTALS = {"fashion_mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
 _warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, stacklevel=3)
+
+
+def _check_totals(dataset: str, where: Path, n_train: int, n_test: int) -> list[str]:
+    """A note (and a warning, once) where a copy's sizes differ from the release's."""
+    expected = TOTALS[dataset]
+    if (n_train, n_test) == expected:
+        return []
+    note = (f"{dataset} at {where} has {n_train:,} training and {n_test:,} test images where the "
+            f"release has {expected[0]:,} and {expected[1]:,}")
+    _warn_once(f"totals:{where}", f"{note}; going on (the counts are recorded in the fingerprint)")
+    return [note]
 
 
 def file_digest(path: Path, algo: str = "sha256") -> str:
@@ -68,98 +88,113 @@ def _bundle(cfg, train, test, classes, fingerprint, notes=()) -> DataBundle:
 def _read_idx(path: Path) -> np.ndarray:
     """The idx format: magic (0, 0, dtype 0x08, ndim), big-endian dims, then uint8 data."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise DataError(f"{path} is not an idx file of unsigned bytes (bad magic number)")
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path} cannot be read ({err}) — it is truncated or corrupt: "
+                        "download Fashion-MNIST again") from None
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise DataError(f"{path} is not an idx file of unsigned bytes (bad magic number) — "
+                        "download Fashion-MNIST again")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DataError(f"{path} ends inside its header — truncated: download Fashion-MNIST again")
     dims = np.frombuffer(data, ">i4", ndim, offset=4)
+    size = len(data) - 4 - 4 * ndim
+    if size != int(np.prod(dims)):
+        raise DataError(f"{path} holds {size:,} bytes of data where its header {tuple(map(int, dims))} "
+                        f"promises {int(np.prod(dims)):,} — truncated or corrupt: download Fashion-MNIST again")
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def _fashion_file(raw: Path, name: str) -> Path:
-    for candidate in (raw / name, raw / f"{name}.gz"):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(name)
-
-
 def _fashion_files(root: Path) -> dict[str, Path]:
+    """The four files in root/FashionMNIST/raw (each plain or .gz). Never downloads: a
+    missing file is an error saying what to put where."""
     raw = root / "FashionMNIST" / "raw"
     names = [n for pair in FASHION_FILES.values() for n in pair]
-    try:
-        return {n: _fashion_file(raw, n) for n in names}
-    except FileNotFoundError:
-        pass
-    try:  # torchvision downloads into root/FashionMNIST/raw; offline this fails quickly
-        import torchvision
-        torchvision.datasets.FashionMNIST(str(root), train=True, download=True)
-        torchvision.datasets.FashionMNIST(str(root), train=False, download=True)
-        return {n: _fashion_file(raw, n) for n in names}
-    except Exception as err:  # noqa: BLE001 - any failure means: tell the reader the layout
+    found = {n: next((c for c in (raw / n, raw / f"{n}.gz") if c.is_file()), None) for n in names}
+    missing = [n for n, path in found.items() if path is None]
+    if missing:
         raise DataError(
-            f"Fashion-MNIST not found under {raw} and could not be downloaded ({err}).\n"
-            f"Put these four files (or their .gz archives) there:\n  "
-            + "\n  ".join(names)
-            + "\nor point --data / $ALEXNET_DATA at a folder holding FashionMNIST/raw/.") from None
+            f"Fashion-MNIST not found under {raw} (missing: {', '.join(missing)}) — put the four "
+            "files (or their .gz archives) there, or point --data / $ALEXNET_DATA at a folder "
+            "holding FashionMNIST/raw/")
+    return found
+
+
+def _fashion_split(files: dict[str, Path], split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    img, lab = (files[n] for n in FASHION_FILES[split])
+    x, y = _read_idx(img), _read_idx(lab)
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise DataError(f"{img.name} holds {len(x):,} images but {lab.name} {len(y):,} labels (in {img.parent}) "
+                        "— they must come from the same split: download Fashion-MNIST again")
+    return torch.from_numpy(x.copy()).unsqueeze(1), torch.from_numpy(y.astype(np.int64))   # (N, 1, 28, 28)
 
 
 def load_fashion_mnist(cfg, root: Path) -> DataBundle:
     files = _fashion_files(root)
-
-    def split(name):
-        img, lab = (files[n] for n in FASHION_FILES[name])
-        x = torch.from_numpy(_read_idx(img).copy()).unsqueeze(1)            # (N, 1, 28, 28)
-        return x, torch.from_numpy(_read_idx(lab).astype(np.int64))
+    train, test = _fashion_split(files, "train"), _fashion_split(files, "test")
+    notes = _check_totals("fashion_mnist", root / "FashionMNIST" / "raw", len(train[1]), len(test[1]))
     fingerprint = {"dataset": "fashion_mnist",
                    "sha256": {p.name: file_digest(p) for p in files.values()}}
-    return _bundle(cfg, split("train"), split("test"), FASHION_CLASSES, fingerprint)
+    return _bundle(cfg, train, test, FASHION_CLASSES, fingerprint, notes)
 
 
 # --- CIFAR-10 -----------------------------------------------------------------------------
 def _cifar_dir(root: Path) -> Path:
+    """root/cifar-10-batches-py with its seven files. Never downloads: a missing file is an
+    error saying what to put where."""
     folder = root / "cifar-10-batches-py"
-    missing = [n for n in CIFAR_FILES if not (folder / n).exists()]
+    missing = [n for n in CIFAR_FILES if not (folder / n).is_file()]
     if missing:
-        try:
-            import torchvision
-            torchvision.datasets.CIFAR10(str(root), download=True)
-        except Exception as err:  # noqa: BLE001
-            raise DataError(
-                f"CIFAR-10 not found under {folder} (missing: {', '.join(missing)}) and could "
-                f"not be downloaded ({err}).\nPut the python batches there "
-                f"({', '.join(CIFAR_FILES)}), as in cifar-10-python.tar.gz, or point --data / "
-                "$ALEXNET_DATA at a folder holding cifar-10-batches-py/.") from None
+        raise DataError(
+            f"CIFAR-10 not found under {folder} (missing: {', '.join(missing)}) — put the python "
+            f"batches there ({', '.join(CIFAR_FILES)}), as in cifar-10-python.tar.gz, or point "
+            "--data / $ALEXNET_DATA at a folder holding cifar-10-batches-py/")
     return folder
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="latin1")
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as err:
+        raise DataError(f"{path} cannot be read as a CIFAR-10 python batch ({type(err).__name__}: {err}) — "
+                        "truncated or corrupt: extract cifar-10-python.tar.gz again") from None
+
+
+def _cifar_batches(folder: Path, names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    xs, ys = [], []
+    for n in names:
+        d = _unpickle(folder / n)
+        try:
+            x = np.asarray(d["data"], np.uint8).reshape(-1, 3, 32, 32)      # R, G, B planes
+            y = np.asarray(d["labels"], np.int64)
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"{folder / n} is not a CIFAR-10 batch ({type(err).__name__}: {err}) — "
+                            "extract cifar-10-python.tar.gz again") from None
+        if len(x) != len(y):
+            raise DataError(f"{folder / n} holds {len(x):,} images but {len(y):,} labels — "
+                            "extract cifar-10-python.tar.gz again")
+        xs.append(x)
+        ys.append(y)
+    return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
 
 
 def load_cifar10(cfg, root: Path) -> DataBundle:
     folder = _cifar_dir(root)
-    sha, differs = {}, []
-    for name in CIFAR_FILES:
-        sha[name] = file_digest(folder / name)
-        if file_digest(folder / name, "md5") != CIFAR_MD5[name]:
-            differs.append(name)
+    sha = {name: file_digest(folder / name) for name in CIFAR_FILES}
+    differs = [name for name in CIFAR_FILES if file_digest(folder / name, "md5") != CIFAR_MD5[name]]
     notes = []
     if differs:
         notes.append(f"not the original CIFAR-10 release: {', '.join(differs)} differ from its md5 sums")
-        if str(folder) not in _warned:
-            _warned.add(str(folder))
-            warnings.warn(f"{folder}: {notes[-1]}; going on (the fingerprint is recorded)", stacklevel=2)
-
-    def read(names):
-        xs, ys = [], []
-        for n in names:
-            with open(folder / n, "rb") as f:
-                d = pickle.load(f, encoding="latin1")
-            xs.append(np.asarray(d["data"], np.uint8).reshape(-1, 3, 32, 32))  # R, G, B planes
-            ys.append(np.asarray(d["labels"], np.int64))
-        return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
-
-    with open(folder / "batches.meta", "rb") as f:
-        classes = pickle.load(f, encoding="latin1")["label_names"]
+        _warn_once(str(folder), f"{folder}: {notes[-1]}; going on (the fingerprint is recorded)")
+    train, test = _cifar_batches(folder, CIFAR_FILES[:5]), _cifar_batches(folder, ["test_batch"])
+    notes += _check_totals("cifar10", folder, len(train[1]), len(test[1]))
+    classes = _unpickle(folder / "batches.meta")["label_names"]
     fingerprint = {"dataset": "cifar10", "original_release": not differs, "sha256": sha}
-    return _bundle(cfg, read(CIFAR_FILES[:5]), read(["test_batch"]), classes, fingerprint, notes)
+    return _bundle(cfg, train, test, classes, fingerprint, notes)
 
 
 # --- synthetic (smoke tests only; never a result the book shows) ---------------------------

@@ -1,19 +1,11 @@
 """Top-1 and top-5 error (§2), on single images or on crops whose softmax is averaged (§4.1)."""
 from __future__ import annotations
 
-import contextlib
-
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-
-def autocast(device: torch.device, precision: str):
-    """bf16/fp16 autocast where asked for (bf16 also runs on CPUs with AVX-512 bf16)."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
+from ..devices import autocast  # noqa: F401  (bf16 where the device has it, else fp16; re-exported)
 
 
 def topk_errors(scores: torch.Tensor, y: torch.Tensor, ks=(1, 5)) -> dict[int, int]:
@@ -25,7 +17,7 @@ def topk_errors(scores: torch.Tensor, y: torch.Tensor, ks=(1, 5)) -> dict[int, i
 
 @torch.no_grad()
 def evaluate(model, batches, device: torch.device, precision: str = "fp32",
-             channels_last: bool = False, progress: bool = False, desc: str = "eval") -> dict:
+             channels_last: bool = False, progress: bool = False) -> dict:
     """Mean loss, top-1 and top-5 error over `batches` of (x, y).
 
     x is (B, C, H, W), or (B, n_crops, C, H, W) for multi-crop testing: then the softmax
@@ -33,7 +25,7 @@ def evaluate(model, batches, device: torch.device, precision: str = "fp32",
     """
     model.eval()
     loss_sum, n, wrong = 0.0, 0, {1: 0, 5: 0}
-    for x, y in tqdm(batches, desc=desc, leave=False, disable=not progress):
+    for x, y in tqdm(batches, desc="eval", leave=False, disable=not progress):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         crops = x.shape[1] if x.dim() == 5 else 1
         x = x.flatten(0, 1) if x.dim() == 5 else x

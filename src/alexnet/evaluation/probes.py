@@ -7,7 +7,8 @@
 - `top5`: softmax top-5 of images (Figure 4, left).
 - `fc7_features` + `nearest`: Euclidean neighbours in the 4096-d fc7 space (Figure 4, right).
 
-`alexnet visualize filters|predictions|neighbors --checkpoint PATH` draws them as PNGs.
+`alexnet visualize filters|predictions|neighbors --checkpoint PATH` draws them as PNGs
+(`alexnet.figures`); a checkpoint's model comes from `alexnet.training.checkpoint.load_checkpoint`.
 """
 from __future__ import annotations
 
@@ -88,45 +89,3 @@ def eval_loader(loader):
 def features_of(model, loader, device=torch.device("cpu")) -> torch.Tensor:
     """fc7 features of every item of `eval_loader(loader)`, in item order: (N, 4096)."""
     return torch.cat([fc7_features(model, x.to(device)).cpu() for x, _ in eval_loader(loader).batches(0)])
-
-
-def load_checkpoint(path, overrides: list[str] | None = None):
-    """(cfg, model) from a checkpoint of `alexnet train` / an experiment, on the CPU."""
-    from ..config import parse_overrides, resolve
-    from ..models import build_model
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = resolve("paper", {**state["config"], **parse_overrides(overrides or []), "device": "cpu"})
-    weights = state["model"]
-    model = build_model(cfg, weights["fc8.weight"].shape[0], weights["conv1.weight"].shape[1])
-    model.load_state_dict(weights)
-    return cfg, model.eval()
-
-
-def cli(what: str, checkpoint, out, overrides: list[str] | None = None) -> list:
-    """`alexnet visualize filters|predictions|neighbors`: write PNGs into `out`, return their paths."""
-    from pathlib import Path
-    from types import SimpleNamespace
-    from ..plots.learned import kernels_figure, neighbours_figure, predictions_figure, read_sheet
-    cfg, model = load_checkpoint(checkpoint, overrides)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if what == "filters":
-        fig = kernels_figure(conv1_kernels(model), text=f"conv1 of {checkpoint}.")
-        figs = {"filters.png": fig}
-    else:
-        from ..data import load_data
-        from ..experiments.imagenet_sample import class_names, learned
-        if cfg.dataset != "imagenet":
-            raise ValueError(f"`visualize {what}` needs an ImageNet-style folder (dataset=imagenet); "
-                             f"this checkpoint was trained on {cfg.dataset!r}")
-        data = load_data(cfg)
-        result = SimpleNamespace(cfg=cfg, model=model, device=torch.device("cpu"), data=data)
-        info, files = learned(result, class_names(cfg, data.classes))
-        sheet = read_sheet(files["thumbs.jpg"])
-        draw = predictions_figure if what == "predictions" else neighbours_figure
-        figs = {f"{what}.png": draw(info, sheet, text=f"{checkpoint}.")}
-    paths = []
-    for name, fig in figs.items():
-        fig.savefig(out / name, bbox_inches="tight")
-        paths.append(out / name)
-    return paths

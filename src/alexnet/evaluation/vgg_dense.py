@@ -10,12 +10,14 @@ softmax averaged. Fusion (§4.4): the soft-max posteriors of several models are 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from ..data.scale import grid_offsets, rescale
-from .metrics import topk_errors
+from ..data.augment import grid_offsets, rescale
 from ..models.vgg import VGG
+from .metrics import topk_errors
 
 
 class DenseVGG(nn.Module):
@@ -85,21 +87,30 @@ def multicrop_posteriors(model: VGG, x: torch.Tensor, crop: int, grid: int = 5,
 METHODS = ("dense", "multi-crop", "dense+multi-crop")
 
 
+@dataclass
+class ImageSet:
+    """A uint8 test set (N, C, H, W) and the per-channel mean and std that normalise it."""
+    images: torch.Tensor
+    mean: object                  # C numbers (a list or a tensor)
+    std: object
+    batch_size: int = 100
+
+
 @torch.no_grad()
-def posteriors(model: VGG, images: torch.Tensor, mean, std, q: int, method: str = "dense",
-               crop: int | None = None, grid: int = 5, batch_size: int = 100) -> torch.Tensor:
-    """Soft-max posteriors (N, classes) of a uint8 set (N, C, H, W) rescaled to smallest side
-    `q`, by one of METHODS; "dense+multi-crop" averages the two (§4.3, Table 5)."""
+def posteriors(model: VGG, test: ImageSet, q: int, method: str = "dense",
+               crop: int | None = None, grid: int = 5) -> torch.Tensor:
+    """Soft-max posteriors (N, classes) of `test`'s images rescaled to smallest side `q`, by
+    one of METHODS; "dense+multi-crop" averages the two (§4.3, Table 5)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     crop = crop or model.input_size
     if q < crop:
         raise ValueError(f"test scale Q={q} is smaller than the network's input {crop}")
-    mean = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    std = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-    dense, out = to_dense(model), []
-    for i in range(0, len(images), batch_size):
-        x = (rescale(images[i:i + batch_size].float().div(255), q) - mean) / std
+    mean = torch.as_tensor(test.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
+    std = torch.as_tensor(test.std, dtype=torch.float32).reshape(1, -1, 1, 1)
+    dense, out, images, batch = to_dense(model), [], test.images, test.batch_size
+    for i in range(0, len(images), batch):
+        x = (rescale(images[i:i + batch].float().div(255), q) - mean) / std
         parts = []
         if method in ("dense", "dense+multi-crop"):
             parts.append(dense_posteriors(dense, x))

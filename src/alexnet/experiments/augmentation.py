@@ -14,25 +14,17 @@ eigen-decomposition (the noise's axes).
 """
 from __future__ import annotations
 
-from .. import records
-from . import Outcome
-from .runner import final_summary, run_variants
+from ..stats import summarize
+from . import presets
+from .paper_tables import CLAIMS
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "Data augmentation: none vs crops + flips vs crops + flips + PCA colour"
 SECTION = "§4.1"
 VARIANTS = {"none": dict(augment="none"), "crop_flip": dict(augment="crop_flip"),
             "crop_flip_pca": dict(augment="crop_flip_pca")}
-PRESETS = {
-    "smoke": dict(dataset="synthetic", model="alexnet_small", epochs=1),
-    # Fits 10 minutes on 2 cores (bf16, channels_last; ~375 images/s with evaluation, as
-    # measured for two_columns): 9 runs of 3,000 images x 6 epochs, 2,000 test images;
-    # Kaiming init and a constant lr as in the other CPU-scale ablations (the §5 N(0, 0.01)
-    # init barely moves a net this small in a few epochs).
-    "cpu": dict(dataset="cifar10", model="alexnet_small", image_size=32, epochs=6, batch_size=128,
-                train_limit=3000, val_limit=2000, lr=0.01, init="kaiming", schedule="constant"),
-    "paper": dict(dataset="imagenet", model="alexnet_paper", precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+PRESETS = presets.of("augmentation")
+SEEDS = presets.seeds("augmentation")
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
@@ -47,10 +39,10 @@ def run(cfg, preset: str, seeds: list[int]) -> Outcome:
     summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "train_loss", "val_loss"))
     for variant in VARIANTS:   # the overfitting gap: test error minus training error
         last = metrics[metrics.variant == variant].sort_values("epoch").groupby("seed").tail(1)
-        summary[variant]["gap"] = records.summarize(last.val_top1_err - last.train_err)
+        summary[variant]["gap"] = summarize(last.val_top1_err - last.train_err)
     none, cf, cfp = (summary[v]["val_top1_err"]["mean"] for v in VARIANTS)
     summary["gain_crop_flip"] = none - cf          # > 0: crops + flips help
     summary["gain_pca"] = cf - cfp                 # > 0: colour noise helps on top
     summary["pca"] = pca
-    summary["paper"] = dict(gain_pca_top1=0.01)    # §4.1: "over 1%" top-1 on ImageNet
+    summary["paper"] = dict(CLAIMS["augmentation"])   # §4.1: "over 1%" top-1 on ImageNet
     return Outcome(metrics, summary, fingerprint, configs)

@@ -8,7 +8,7 @@ with the paper's vanilla dropout (p=0.5, outputs x0.5 at test) at a constant lea
 and without augmentation, so the only regulariser that differs is dropout and "converged"
 is not blurred by a schedule. It records the train-test gap (clean training error, test
 mode, vs test error) and epochs to converge under two stated definitions
-(`_regularisation.convergence`): test error within PLATEAU of its best, and training loss
+(`alexnet.stats.convergence`): test error within PLATEAU of its best, and training loss
 at or below LOSS_THRESHOLD. The `paper` preset is the ImageNet ablation on `alexnet_paper`.
 """
 from __future__ import annotations
@@ -18,10 +18,11 @@ import math
 import pandas as pd
 
 from ..config import Config
-from . import Outcome
 from ..evaluation.metrics import clean_train_error
 from ..stats import convergence, difference, per_variant
-from .runner import run_variants
+from . import presets
+from .paper_tables import CLAIMS
+from .runner import Outcome, run_variants
 
 TITLE = "Dropout p=0.5 in fc6/fc7 vs none: overfitting and time to converge"
 SECTION = "§4.2"
@@ -29,16 +30,8 @@ VARIANTS = {"p0": dict(dropout=0.0), "p0.5": dict(dropout=0.5)}
 PLATEAU = 0.01          # "converged": test error within 1 point of the run's lowest
 LOSS_THRESHOLD = 1.0    # "converged": training loss <= 1.0 nats (about 35% training error)
 
-CIFAR = dict(dataset="cifar10", model="cifar_alexnet", image_size=32, batch_size=128,
-             init="kaiming", lr=0.02, dropout_style="vanilla", augment="none", schedule="constant")
-PRESETS = {
-    "smoke": dict(dataset="synthetic", model="cifar_alexnet", init="kaiming", epochs=3),
-    # 6 runs of 4,000 training images x 16 epochs, ~1,000 images/s on 2 cores: ~7 minutes;
-    # 2,000 test images per evaluation. Kaiming init and lr 0.02 as in the pooling experiment.
-    "cpu": dict(CIFAR, epochs=16, train_limit=4000, val_limit=2000),
-    "paper": dict(dataset="imagenet", model="alexnet_paper", precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+PRESETS = presets.of("dropout")
+SEEDS = presets.seeds("dropout")
 COLUMNS = ("val_top1_err", "best_val_top1_err", "train_clean_top1_err", "gap", "train_loss",
            "epochs_to_plateau", "epochs_to_loss", "seconds")
 
@@ -57,7 +50,7 @@ def run(cfg: Config, preset: str, seeds: list[int]) -> Outcome:
                          seconds=run_rows.seconds.sum(),
                          **convergence(run_rows, PLATEAU, LOSS_THRESHOLD)))
     last = pd.DataFrame(rows)
-    summary = dict(variants=per_variant(last, COLUMNS), epochs=cfg.epochs, paper=dict(iterations_ratio=2.0),
+    summary = dict(variants=per_variant(last, COLUMNS), epochs=cfg.epochs, paper=dict(CLAIMS["dropout"]),
                    definitions=dict(plateau=PLATEAU, loss_threshold=LOSS_THRESHOLD))
     off, on = summary["variants"]["p0"], summary["variants"]["p0.5"]
     summary["gap_reduction"] = difference(off["gap"], on["gap"])            # > 0: dropout overfits less

@@ -23,29 +23,20 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .. import records
-from ..evaluation import probes as vis
 from ..data.images import load_256
+from ..evaluation import probes as vis
 from ..evaluation.metrics import evaluate
 from ..models import build_model
+from ..stats import summarize
 from ..training.loop import NonFiniteLoss, train
-from . import Outcome
-from .runner import scratch_dir
+from . import presets
+from .runner import Outcome, scratch_dir
 
 TITLE = "Full-size AlexNet on the 10-class ImageNet sample"
 SECTION = "§6, §6.1"
 VARIANTS = {"paper_init": dict(init="paper"), "kaiming": dict(init="kaiming")}
-_NET = dict(dataset="imagenet", model="alexnet_paper", image_size=227, augment="crop_flip_pca")
-PRESETS = {
-    "smoke": dict(_NET, image_size=128, epochs=1, batch_size=8, train_limit=0, val_limit=0),  # 128: 3x cheaper
-    # <= 12 minutes on 2 cores: the full net trains at 10-40 images/s here (bf16,
-    # channels_last; 4.4 GFLOP per training image; the range is other jobs sharing the cores),
-    # so 5 epochs of 1,000 images per variant, then 10-crop and the fc7 feature bank.
-    # Batch 32 rather than 128: 1,000 images would give only 7 steps an epoch.
-    "cpu": dict(_NET, epochs=5, batch_size=32, lr=0.01, schedule="plateau", patience=2),
-    "paper": dict(_NET, precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0], "paper": [0]}
+PRESETS = presets.of("imagenet_sample")
+SEEDS = presets.seeds("imagenet_sample")
 N_PREDICT, N_QUERIES, K_NEIGHBOURS, THUMB = 8, 4, 6, 64
 
 
@@ -53,7 +44,7 @@ def class_names(cfg, wnids: list[str]) -> list[str]:
     """Readable class names from classes.tsv (wnid<TAB>name) beside train/, else the wnids."""
     from ..data import data_root
     from ..data.imagenet import dataset_dir
-    tsv = dataset_dir(data_root(cfg)) / "classes.tsv"
+    tsv = dataset_dir(data_root(cfg), cfg.dataset) / "classes.tsv"
     names = {}
     if tsv.exists():
         names = dict(line.split("\t", 1) for line in tsv.read_text().splitlines()[1:] if "\t" in line)
@@ -111,7 +102,7 @@ def learned(result, names: list[str]) -> tuple[dict, dict[str, bytes]]:
     neighbours among the training images for four queries; paths relative to the dataset."""
     from ..data import data_root
     from ..data.imagenet import dataset_dir
-    base = dataset_dir(data_root(result.cfg))
+    base = dataset_dir(data_root(result.cfg), result.cfg.dataset)
     model, dev, val, train_items = result.model, result.device, result.data.val, result.data.train.items
     rel = lambda p: str(Path(p).relative_to(base))                         # noqa: E731
     centre = lambda paths: val.eval_transform(torch.stack([load_256(p) for p in paths])).to(dev)  # noqa: E731
@@ -152,8 +143,8 @@ def kernels_summary(results: dict, cfg, seed: int, n_classes: int) -> tuple[dict
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    if cfg.dataset != "imagenet":
-        raise ValueError("imagenet_sample needs dataset=imagenet (an ImageNet-style folder)")
+    if cfg.dataset not in ("imagenet", "imagenet_sample"):
+        raise ValueError("imagenet_sample needs dataset=imagenet_sample or imagenet (an ImageNet-style folder)")
     seed = seeds[0]
     results, metrics = train_variants(cfg, preset, seed)
     if not results:
@@ -171,7 +162,7 @@ def run(cfg, preset: str, seeds: list[int]) -> Outcome:
     colour_trained = vis.by_column(vis.colourfulness(kernels))
     info["colourfulness"] = [[round(float(v), 4) for v in col] for col in colour_trained]
     files["learned.json"] = (json.dumps(dict(info, variant=best, classes=names), indent=1) + "\n").encode()
-    summary = {v: {c: records.summarize([r.history[-1][c]]) for c in ("val_top1_err", "val_top5_err", "train_err")}
+    summary = {v: {c: summarize([r.history[-1][c]]) for c in ("val_top1_err", "val_top5_err", "train_err")}
                for v, r in results.items()}
     for v in VARIANTS:
         summary.setdefault(v, {})["diverged"] = v not in results

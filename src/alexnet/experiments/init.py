@@ -15,22 +15,16 @@ from __future__ import annotations
 
 import torch
 
-from . import Outcome
-from .runner import final_summary, run_variants
+from ..data import load_data
+from ..models import build_model
+from . import presets
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "Paper init N(0, 0.01) + biases 1 vs Kaiming"
 SECTION = "§5"
 VARIANTS = {"paper": dict(init="paper"), "kaiming": dict(init="kaiming")}
-PRESETS = {
-    "smoke": dict(dataset="synthetic", model="alexnet_small", epochs=2),
-    # ~4 minutes on 2 cores: 4 runs x 5 epochs x 6,000 CIFAR-10 images. LRN off (it halves
-    # CPU throughput; §3.3 has its own chapter) - with LRN the paper's init starts slower still,
-    # since LRN with k=2 divides small activations by about 2^0.75.
-    "cpu": dict(dataset="cifar10", model="alexnet_small", image_size=32, epochs=5, batch_size=128,
-                train_limit=6000, val_limit=2000, lr=0.01, lrn=False, schedule="constant"),
-    "paper": dict(dataset="imagenet", model="alexnet_paper", precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1], "paper": [0]}
+PRESETS = presets.of("init")
+SEEDS = presets.seeds("init")
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
 
 
@@ -51,8 +45,6 @@ def activation_stds(model, x: torch.Tensor) -> dict[str, float]:
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    from ..data import load_data
-    from ..models import build_model
     metrics, fingerprint, configs = run_variants("init", preset, cfg, VARIANTS, seeds)
     summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "train_loss"))
     data = load_data(cfg.replace(augment="none"))

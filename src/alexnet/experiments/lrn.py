@@ -12,29 +12,19 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from .. import records
-from ..bench import median_seconds
 from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
 from ..models.lrn import local_response_norm_autograd
-from . import Outcome
-from .runner import final_summary, run_variants
+from ..stats import paired_difference
+from ..timing import median_seconds
+from . import presets
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "LRN on/off: CIFAR-10 test error at equal budget, and LRN's time per layer"
 SECTION = "§3.3"
 
-RECIPE = dict(model="cifar4", dataset="cifar10", image_size=32, init="xavier", activation="relu",
-              lr=0.01, weight_decay=0.0, augment="none", schedule="constant", dropout=0.0,
-              progress=False)
-PRESETS = {
-    "smoke": dict(RECIPE, dataset="synthetic", train_limit=64, val_limit=32, batch_size=16, epochs=1),
-    # 3 seeds x 3 variants x 3 epochs of 10,000 images at batch 32 (~800 img/s on one thread
-    # of this busy machine, measured first), tested on the full 10,000-image test set.
-    "cpu": dict(RECIPE, train_limit=10_000, epochs=3, batch_size=32, lr=0.02, threads=1),
-    # cuda-convnet's CIFAR-10 runs: all 50,000 images, crops and flips, many epochs.
-    "paper": dict(RECIPE, precision="fp32", augment="crop_flip", epochs=100, schedule="plateau"),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0, 1, 2]}
+PRESETS = presets.of("lrn")          # the four-layer net, §3.3's CIFAR-10 setting
+SEEDS = presets.seeds("lrn")
 VARIANTS = {
     "none": dict(lrn=False),
     "paper_lrn": dict(lrn=True),                           # §3.3: k=2, n=5, alpha=1e-4, beta=0.75
@@ -98,12 +88,11 @@ def timing(preset: str, cfg: Config) -> pd.DataFrame:
 def run(cfg: Config, preset: str, seeds: list[int], log=print) -> Outcome:
     times = timing(preset, cfg)
     log(times.to_string())
-    metrics, fingerprint, configs = run_variants("lrn", preset, cfg, VARIANTS, seeds, log=log)
+    metrics, fingerprint, configs = run_variants("lrn", preset, cfg, VARIANTS, seeds)
     summary = final_summary(metrics, ("val_top1_err", "train_err"))
     for variant in ("paper_lrn", "ccn_lrn"):                   # paired by seed: same init, same batches
-        delta = [a - b for a, b in zip(summary[variant]["val_top1_err"]["values"],
-                                       summary["none"]["val_top1_err"]["values"])]
-        summary[variant]["delta_vs_none"] = records.summarize(delta)
+        summary[variant]["delta_vs_none"] = paired_difference(summary[variant]["val_top1_err"],
+                                                              summary["none"]["val_top1_err"])
     summary["timing"] = times.assign(shape=times["shape"].map(str)).to_dict("records")
     summary["budget"] = dict(epochs=cfg.epochs, train_images=cfg.train_limit or 50_000,
                              test_images=cfg.val_limit or 10_000)

@@ -20,29 +20,19 @@ import time
 
 import pandas as pd
 
-from .. import records
 from ..config import Config
 from ..data import load_data
+from ..stats import summarize
 from ..training.loop import NonFiniteLoss, train
-from . import Outcome
-from .runner import scratch_dir
+from . import presets
+from .runner import Outcome, scratch_dir
 
 TITLE = "ReLU vs tanh: epochs to 25% training error (Figure 1)"
 SECTION = "§3.1"
 
-# Figure 1's recipe: SGD with momentum, constant rate, no weight decay, no dropout, no
-# augmentation. Glorot (xavier) init was designed for tanh, so tanh is not handicapped.
-RECIPE = dict(model="cifar4", dataset="cifar10", image_size=32, init="xavier", weight_decay=0.0,
-              augment="none", schedule="constant", dropout=0.0, lrn=False, progress=False)
-PRESETS = {
-    "smoke": dict(RECIPE, dataset="synthetic", train_limit=128, val_limit=32, batch_size=32),
-    # Measured: ~1,900 img/s here on one thread (two threads on a busy 2-core machine ran
-    # 2.5x slower). 10,000 images at batch 32 (more steps per image than 128): one seed's
-    # sweep and both runs take ~3 minutes; three seeds give the ratio a spread.
-    "cpu": dict(RECIPE, train_limit=10_000, val_limit=500, batch_size=32, threads=1),
-    "paper": dict(RECIPE, precision="fp32"),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+# Figure 1's recipe (SGD with momentum, constant rate, no weight decay, dropout or augmentation).
+PRESETS = presets.of("relu_vs_tanh")
+SEEDS = presets.seeds("relu_vs_tanh")
 # Per preset: rates swept (x2 apart, around what trains a net of this size with momentum
 # 0.9; a first cpu run picked its lowest rate, 0.01, for both units, so the grid now goes
 # below it), epochs per sweep run, the target, the epoch cap, and the wall-clock budget (s)
@@ -82,13 +72,13 @@ def _sweep(cfg, preset, data, seed, settings, log) -> tuple[pd.DataFrame, dict]:
     return pd.concat(frames, ignore_index=True), best
 
 
-def _continue(cfg, preset, data, seed, act, lr, settings, deadline) -> pd.DataFrame:
-    """Go on with the chosen rate until the target, the epoch cap or the deadline."""
-    out = scratch_dir("relu_vs_tanh", preset, f"{act}-lr{lr:g}", seed)
-    hist = _train_to(cfg.replace(activation=act, lr=lr), out, data, settings["sweep_epochs"])
+def _continue(cfg, out_dir, data, settings, deadline) -> pd.DataFrame:
+    """Go on with `cfg` (an activation at its chosen rate, its sweep run in `out_dir`) until
+    the target, the epoch cap or the deadline."""
+    hist = _train_to(cfg, out_dir, data, settings["sweep_epochs"])
     while (len(hist) and hist.train_err.iloc[-1] > settings["target"]
            and len(hist) < settings["max_epochs"] and time.monotonic() < deadline):
-        hist = _train_to(cfg.replace(activation=act, lr=lr), out, data, len(hist) + 1)
+        hist = _train_to(cfg, out_dir, data, len(hist) + 1)
     return hist
 
 
@@ -124,7 +114,7 @@ def _over_seeds(results: list[dict]) -> dict:
             else "lower bound: tanh not there when training stopped in some seed")
     out = dict(ratio_kind=kind, n_seeds=len(results))
     for key in ("ratio_epochs", "ratio_seconds"):
-        stats = records.summarize(r[key] for r in results)
+        stats = summarize(r[key] for r in results)
         out.update({key: stats["mean"], f"{key}_std": stats["std"], f"{key}_values": stats["values"]})
     return out
 
@@ -139,7 +129,8 @@ def run(cfg: Config, preset: str, seeds: list[int], log=print) -> Outcome:
         frames.append(sweep.assign(seed=seed, phase="sweep", chosen=False))
         result = {}
         for act in ACTIVATIONS:
-            hist = _continue(base, preset, data, seed, act, best[act], settings, deadline)
+            out = scratch_dir("relu_vs_tanh", preset, f"{act}-lr{best[act]:g}", seed)
+            hist = _continue(base.replace(activation=act, lr=best[act]), out, data, settings, deadline)
             frames.append(hist.assign(seed=seed, phase="chosen", chosen=True, activation=act,
                                       lr=best[act], diverged=False))
             result[act] = dict(lr=best[act], **_reach(hist, settings["target"]))

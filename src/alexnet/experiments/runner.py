@@ -1,14 +1,50 @@
-"""What most experiments do: train a few variants of one config over seeds, and tabulate."""
+"""The runner: `run_experiment` (one experiment at one preset, written as a run record) and what
+most experiments do inside it: train a few variants of one config over seeds, and tabulate."""
 from __future__ import annotations
 
 import os
+import shlex
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .. import records
-from ..config import Config
+from ..config import Config, ConfigError, resolve
+from ..stats import summarize
 from ..training.loop import TrainResult, train
+from .registry import get
+
+
+@dataclass
+class Outcome:
+    metrics: pd.DataFrame            # one row per (variant, seed, epoch) or evaluation
+    summary: dict                    # the numbers a chapter quotes
+    data: dict = field(default_factory=dict)    # the dataset fingerprint
+    configs: dict = field(default_factory=dict)  # variant -> resolved config, when they differ
+    files: dict = field(default_factory=dict)    # extra small files for the record folder: name -> bytes
+
+
+def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
+                   results: Path | None = None, seeds: list[int] | None = None) -> Path:
+    """Run `name` at `preset` and write its record under results/<name>/<preset>/."""
+    module = get(name)
+    if preset not in module.PRESETS:
+        raise ConfigError(f"experiment {name!r} has no preset {preset!r}; choose one of "
+                          f"{', '.join(module.PRESETS)}")
+    cfg = resolve(preset, overrides or [], module.PRESETS[preset])
+    seeds = seeds if seeds is not None else getattr(module, "SEEDS", {}).get(preset, [cfg.seed])
+    started = records.utc_now()
+    outcome: Outcome = module.run(cfg, preset, seeds)
+    config = dict(base=cfg.to_dict(), variants=outcome.configs, overrides=overrides or [])
+    prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
+                                                  *(overrides or [])]),
+                              started=started, seeds=seeds, data=outcome.data)
+    path = records.write(name, preset, config=config, metrics=outcome.metrics,
+                         summary=outcome.summary, provenance=prov, root=results)
+    for file_name, content in outcome.files.items():     # e.g. §6.1's kernels, so the book needs no checkpoint
+        (path / file_name).write_bytes(content)
+    return path
 
 
 def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
@@ -18,7 +54,7 @@ def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
 
 
 def run_variants(experiment: str, preset: str, base: Config, variants: dict[str, dict],
-                 seeds: list[int], log=print, on_result=None) -> tuple[pd.DataFrame, dict, dict]:
+                 seeds: list[int], on_result=None) -> tuple[pd.DataFrame, dict, dict]:
     """Train every variant (config changes) with every seed.
 
     Returns the per-epoch metrics (columns variant, seed, epoch, ...), the data
@@ -30,8 +66,8 @@ def run_variants(experiment: str, preset: str, base: Config, variants: dict[str,
         for seed in seeds:
             cfg = base.replace(seed=seed, **changes)
             configs[variant] = cfg.replace(seed=base.seed).to_dict()
-            log(f"[{experiment}/{preset}] {variant}, seed {seed}")
-            result: TrainResult = train(cfg, out_dir=scratch_dir(experiment, preset, variant, seed), log=log)
+            print(f"[{experiment}/{preset}] {variant}, seed {seed}")
+            result: TrainResult = train(cfg, out_dir=scratch_dir(experiment, preset, variant, seed))
             frame = pd.DataFrame(result.history)
             if on_result is not None:
                 for key, value in (on_result(variant, seed, result) or {}).items():
@@ -48,5 +84,5 @@ def final_summary(metrics: pd.DataFrame, columns=("val_top1_err", "train_err")) 
     last = metrics.sort_values("epoch").groupby(["variant", "seed"]).tail(1)
     out = {}
     for variant, rows in last.groupby("variant", sort=False):
-        out[variant] = {c: records.summarize(rows[c]) for c in columns if c in rows}
+        out[variant] = {c: summarize(rows[c]) for c in columns if c in rows}
     return out

@@ -10,25 +10,14 @@ from __future__ import annotations
 
 import math
 
-from . import Outcome
-from .runner import final_summary, run_variants
+from . import presets
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "÷10 on plateau vs step schedule"
 SECTION = "§5"
 VARIANTS = {"plateau": dict(schedule="plateau"), "step": dict(schedule="step")}
-PRESETS = {
-    "smoke": dict(dataset="synthetic", model="alexnet_small", epochs=3, patience=1, step_every=1),
-    # ~6 minutes on 2 cores: 6 runs x 8 epochs x 4,000 CIFAR-10 images, LRN off (CPU budget).
-    # Kaiming init so that both schedules start from a net that learns in 8 epochs; a
-    # patience of 1 epoch and a step every 3 epochs put the drops inside this short budget.
-    # lr 0.01 (the paper's start): at 0.02 one of two seeds collapsed to chance in epoch 2
-    # under both schedules (record made at commit 65edc21), leaving nothing to compare.
-    "cpu": dict(dataset="cifar10", model="alexnet_small", image_size=32, epochs=8, batch_size=128,
-                train_limit=4000, val_limit=2000, lr=0.01, lrn=False, init="kaiming",
-                patience=1, step_every=3, lr_drops=3),
-    "paper": dict(dataset="imagenet", model="alexnet_paper", precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+PRESETS = presets.of("schedule")
+SEEDS = presets.seeds("schedule")
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:

@@ -13,33 +13,28 @@ shows it is the same function as the two-GPU split). The `cpu` preset compares
 """
 from __future__ import annotations
 
-from . import Outcome
-from .runner import final_summary, run_variants
+from ..models.summary import count_parameters
+from . import presets
+from .paper_tables import CLAIMS
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "Two columns vs one half-width column"
 SECTION = "§3.2"
 VARIANTS = {"two_columns": dict(columns=2), "one_column_half": dict(columns=1)}
-PRESETS = {
-    "smoke": dict(dataset="synthetic", model="alexnet_small", epochs=1),
-    # ~8 minutes on 2 cores (bf16, channels_last): 10,000 training images x 3 epochs per run,
-    # 6 runs; evaluated on 5,000 test images. Kaiming init: the §5 N(0, 0.01) init barely
-    # moves a net this small in three epochs, which would compare two untrained nets.
-    "cpu": dict(dataset="cifar10", model="alexnet_small", image_size=32, epochs=3, batch_size=128,
-                train_limit=10000, val_limit=5000, lr=0.01, init="kaiming", schedule="constant"),
-    "paper": dict(dataset="imagenet", model="alexnet_paper", precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+PRESETS = presets.of("two_columns")
+SEEDS = presets.seeds("two_columns")
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    from ..models import count_parameters, build_model
-    metrics, fingerprint, configs = run_variants("two_columns", preset, cfg, VARIANTS, seeds)
+    parameters = {}     # of each variant's net as trained (its class count is the dataset's)
+    metrics, fingerprint, configs = run_variants(
+        "two_columns", preset, cfg, VARIANTS, seeds,
+        on_result=lambda variant, seed, result: parameters.update({variant: count_parameters(result.model)}))
     summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "seconds"))
-    for variant, changes in VARIANTS.items():
-        model = build_model(cfg.replace(**changes), 10 if preset != "paper" else 1000, 3)
-        summary[variant]["parameters"] = count_parameters(model)
+    for variant in VARIANTS:
+        summary[variant]["parameters"] = parameters[variant]
     two, one = summary["two_columns"], summary["one_column_half"]
     summary["gain_top1"] = one["val_top1_err"]["mean"] - two["val_top1_err"]["mean"]   # > 0: two columns better
     summary["gain_top5"] = one["val_top5_err"]["mean"] - two["val_top5_err"]["mean"]
-    summary["paper"] = dict(gain_top1=0.017, gain_top5=0.012)                        # §3.2
+    summary["paper"] = dict(CLAIMS["two_columns"])                                   # §3.2
     return Outcome(metrics, summary, fingerprint, configs)

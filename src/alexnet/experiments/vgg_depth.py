@@ -2,16 +2,16 @@
 convolutions help less than D's 3x3 ones. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
-from . import Outcome
-from .presets import CPU, PAPER, SMOKE, model_name
-from .runner import final_summary, run_variants
+from . import presets
+from .presets import model_name
+from .runner import Outcome, final_summary, run_variants
 from ..models import count_parameters
 from ..models.vgg import WEIGHT_LAYERS
 
 TITLE = "VGG depth: configurations A to E"
 SECTION = "VGG §4.1, Table 3"
-PRESETS = {"smoke": dict(SMOKE), "cpu": dict(CPU), "paper": dict(PAPER)}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}   # cpu: ~8 minutes (18 runs)
+PRESETS = presets.of("vgg_depth")
+SEEDS = presets.seeds("vgg_depth")   # cpu: ~8 minutes (18 runs)
 CONFIGS = ("A", "B", "C", "D", "E")
 
 

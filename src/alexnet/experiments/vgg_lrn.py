@@ -2,14 +2,14 @@
 than A, so the deeper nets B-E drop LRN. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
-from . import Outcome
-from .presets import CPU, PAPER, SMOKE, model_name
-from .runner import final_summary, run_variants
+from . import presets
+from .presets import model_name
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "VGG A vs A-LRN: does local response normalisation help?"
 SECTION = "VGG §4.1, Table 3"
-PRESETS = {"smoke": SMOKE, "cpu": CPU, "paper": PAPER}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+PRESETS = presets.of("vgg_lrn")
+SEEDS = presets.seeds("vgg_lrn")
 CONFIGS = ("A", "A-LRN")
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Outcome
-from .presets import CPU, PAPER, SMOKE
-from .runner import scratch_dir
-from .. import records
+from . import presets
+from .runner import Outcome, scratch_dir
+from ..stats import summarize
 from ..data import load_data
 from ..data.scale import cpu_scale, scale_bundle
 from ..evaluation.vgg_dense import errors, fuse, posteriors
@@ -20,8 +19,8 @@ from ..training.loop import train
 
 TITLE = "VGG scale jitter, dense vs multi-crop evaluation, fusion"
 SECTION = "VGG §3.1-3.2, Tables 3, 5, 6"
-PRESETS = {"smoke": dict(SMOKE), "cpu": dict(CPU, val_limit=2_000), "paper": dict(PAPER)}
-SEEDS = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}   # cpu: ~2.5 minutes a seed
+PRESETS = presets.of("vgg_scale")
+SEEDS = presets.seeds("vgg_scale")   # cpu: ~2.5 minutes a seed
 TRAIN_SCALES = {"S=256": 256, "S=384": 384, "S=[256,512]": (256, 512)}   # paper pixels, §3.1
 TEST_SCALE = {"S=256": 256, "S=384": 384, "S=[256,512]": 384}            # Table 3's Q
 GRID = {"smoke": 2, "cpu": 3, "paper": 5}   # crops per side; §4.3 uses 5x5 (x2 flips); 3x3 fits a CPU
@@ -61,7 +60,7 @@ def run(cfg, preset, seeds) -> Outcome:
     metrics = pd.concat([curves.assign(kind="epoch"), tests.assign(kind="test")], ignore_index=True)
     summary = {}
     for (variant, method), g in tests.groupby(["variant", "method"], sort=False):
-        summary.setdefault(variant, {})[method] = {k: records.summarize(g[k]) for k in ("top1_err", "top5_err")}
+        summary.setdefault(variant, {})[method] = {k: summarize(g[k]) for k in ("top1_err", "top5_err")}
     summary["grid"] = GRID[preset]
     summary["scales"] = {v: configs[v]["train_scale"] for v in TRAIN_SCALES if v in configs}
     summary["test_scales"] = {v: configs[v]["test_scale"] for v in TRAIN_SCALES if v in configs}

@@ -23,32 +23,16 @@ from __future__ import annotations
 
 import torch
 
-from . import Outcome
-from .runner import final_summary, run_variants
 from ..evaluation.metrics import autocast
+from ..recipes import WARMUP_RECIPES
+from . import presets
+from .runner import Outcome, final_summary, run_variants
 
 TITLE = "Warm-up: AlexNet on Fashion-MNIST, the paper's recipe vs d2l's"
 SECTION = "§5 (d2l: Deep Convolutional Neural Networks)"
-COMMON = dict(model="alexnet_d2l", dataset="fashion_mnist", batch_size=128, lr=0.01,
-              schedule="constant", augment="none", dropout=0.5)
-PRESETS = {
-    # seconds: synthetic images, a few steps, the smallest input alexnet_d2l accepts comfortably
-    "smoke": dict(COMMON, dataset="synthetic", image_size=96, epochs=2, batch_size=16,
-                  train_limit=64, val_limit=32),
-    # ~15 minutes on 2 cores (3 variants): 96x96 inputs, the first 45,000 training images for
-    # 2 epochs (~700 steps of 128) and all 10,000 test images. Measured before: ~320 training
-    # images/s here in bf16 + channels_last with the machine to itself; 8,000 images x 3
-    # epochs (188 steps) left paper_xavier at 0.766 test accuracy, short of the 0.90 target.
-    "cpu": dict(COMMON, image_size=96, epochs=2, train_limit=45000, val_limit=0),
-    # d2l's chapter exactly: 224x224, all 60,000 training images, 10 epochs
-    "paper": dict(COMMON, image_size=224, epochs=10, precision="bf16", channels_last=True),
-}
-SEEDS = {"smoke": [0], "cpu": [0], "paper": [0]}
-RECIPES = {
-    "paper": dict(momentum=0.9, weight_decay=5e-4, init="paper"),     # §5
-    "paper_xavier": dict(momentum=0.9, weight_decay=5e-4, init="xavier"),
-    "d2l": dict(momentum=0.0, weight_decay=0.0, init="xavier"),       # d2l.train_ch6
-}
+PRESETS = presets.of("warmup")      # d2l's setting (`alexnet.recipes`), at three scales
+SEEDS = presets.seeds("warmup")
+RECIPES = WARMUP_RECIPES            # the variants: §5's optimiser and init, and d2l's
 TARGET_ACCURACY = 0.90   # issue 4; d2l's published run reaches ~0.885 at 224 after 10 epochs
 
 

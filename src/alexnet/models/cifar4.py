@@ -12,8 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .alexnet import ACTIVATIONS
+from .alexnet import ACTIVATIONS, act_then_pool
 from .lrn import LocalResponseNorm
+from .registry import register
 
 # §3.3's constants (k, n, alpha, beta), tuned by the authors on ImageNet's raw-pixel inputs.
 PAPER_LRN = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
@@ -49,7 +50,7 @@ class Cifar4(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x (B, 3, 32, 32)
-        x = self.norm1(self.pool1(self.act(self.conv1(x))))   # (B, 32, 32, 32) -> (B, 32, 16, 16)
+        x = self.norm1(act_then_pool(self.act, self.pool1, self.conv1(x)))  # (B, 32, 32, 32) -> (B, 32, 16, 16)
         x = self.norm2(self.pool2(self.act(self.conv2(x))))   # (B, 32, 16, 16) -> (B, 32, 8, 8)
         x = self.pool3(self.act(self.conv3(x)))               # (B, 64, 8, 8) -> (B, 64, 4, 4)
         return self.fc10(torch.flatten(x, 1))                 # (B, 10) logits
@@ -61,10 +62,12 @@ def cifar4(num_classes: int = 10, in_channels: int = 3, input_size: int = 32,
     return Cifar4(num_classes, in_channels, input_size, activation, lrn, width)
 
 
-# Registered in alexnet.models.MODELS: name -> factory(cfg, num_classes, in_channels).
+# Registered in the model registry: name -> factory(cfg, num_classes, in_channels).
 CIFAR_MODELS = {
     "cifar4": lambda cfg, nc, ic: cifar4(nc, ic, cfg.image_size, cfg.activation, cfg.lrn, cfg.width),
     # the same net with cuda-convnet's CIFAR-10 LRN constants (above) when cfg.lrn is on
     "cifar4_ccn": lambda cfg, nc, ic: cifar4(nc, ic, cfg.image_size, cfg.activation,
                                              CUDA_CONVNET_LRN if cfg.lrn else False, cfg.width),
 }
+for _name, _factory in CIFAR_MODELS.items():
+    register(_name, _factory)

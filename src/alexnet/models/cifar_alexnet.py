@@ -20,22 +20,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .alexnet import ACTIVATIONS
+from .alexnet import ACTIVATIONS, act_then_pool
 from .dropout import Dropout
 from .lrn import LocalResponseNorm
-
-
-def pool_layer(pool: str) -> nn.MaxPool2d:
-    """§3.4's two pooling grids. The paper compares z=3, s=2 with z=s=2 "which produces
-    output of equivalent dimensions" (55 -> 27 either way, as 55 is odd). On CIFAR-10's even
-    sides, z=3, s=2 without padding would shrink more (32 -> 15) than z=s=2 (32 -> 16); one
-    pixel of padding (never the max: it pads with -inf) restores equal dimensions, so the
-    two variants differ only in the overlap, not in the size or parameter count of fc6."""
-    if pool == "overlap":
-        return nn.MaxPool2d(3, 2, padding=1)        # §3.4: z=3, s=2
-    if pool == "plain":
-        return nn.MaxPool2d(2, 2)                   # z=s=2, the traditional grid
-    raise ValueError(f"pool={pool!r}; choose overlap (z=3, s=2) or plain (z=s=2)")
+from .pooling import pool_layer, pooled_side
+from .registry import register
 
 
 @dataclass(frozen=True)
@@ -53,10 +42,9 @@ class CifarAlexNetSpec:
 
     def sides(self) -> tuple[int, int]:
         """Spatial side after pool1 and after pool2 (convs keep the size: 5x5, padding 2)."""
-        pool = pool_layer(self.pool)
-        z, s, p = pool.kernel_size, pool.stride, pool.padding
-        side1 = (self.input_size + 2 * p - z) // s + 1
-        side2 = (side1 + 2 * p - z) // s + 1
+        pool = pool_layer(self.pool, padded=True)
+        side1 = pooled_side(self.input_size, pool)
+        side2 = pooled_side(side1, pool)
         if side2 < 1:
             raise ValueError(f"input {self.input_size} is too small for two {self.pool} pools")
         return side1, side2
@@ -69,9 +57,10 @@ class CifarAlexNet(nn.Module):
         (w1, w2), (f6, f7) = spec.widths, spec.fc
         norm = LocalResponseNorm if spec.lrn else nn.Identity
         self.conv1 = nn.Conv2d(spec.in_channels, w1, 5, padding=2)
-        self.pool1, self.norm1 = pool_layer(spec.pool), norm()
+        # §3.4's grids padded so that both halve CIFAR-10's even sides (models/pooling.py)
+        self.pool1, self.norm1 = pool_layer(spec.pool, padded=True), norm()
         self.conv2 = nn.Conv2d(w1, w2, 5, padding=2)
-        self.norm2, self.pool2 = norm(), pool_layer(spec.pool)
+        self.norm2, self.pool2 = norm(), pool_layer(spec.pool, padded=True)
         side = spec.sides()[1]
         self.fc6 = nn.Linear(w2 * side * side, f6)
         self.fc7 = nn.Linear(f6, f7)
@@ -82,7 +71,7 @@ class CifarAlexNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         # Shapes for 32x32 CIFAR-10 (both pool variants): x (B, 3, 32, 32).
-        x = self.norm1(self.pool1(self.act(self.conv1(x))))   # (B, 64, 32, 32) -> (B, 64, 16, 16)
+        x = self.norm1(act_then_pool(self.act, self.pool1, self.conv1(x)))  # (B, 64, 32, 32) -> (B, 64, 16, 16)
         x = self.pool2(self.norm2(self.act(self.conv2(x))))   # (B, 64, 16, 16) -> (B, 64, 8, 8)
         return x
 
@@ -112,3 +101,6 @@ def from_config(cfg, num_classes: int, in_channels: int) -> CifarAlexNet:
     return cifar_alexnet(num_classes, in_channels, cfg.image_size, cfg.width,
                          activation=cfg.activation, lrn=cfg.lrn, pool=cfg.pool,
                          dropout=cfg.dropout, dropout_style=cfg.dropout_style)
+
+
+register("cifar_alexnet", from_config)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import nn
 
 from .alexnet import AlexNet, AlexNetSpec
+from .registry import MODELS, register
 
 MIDDLE = ("conv3", "conv4", "conv5")
 
@@ -46,8 +47,7 @@ def without(model: AlexNet, removed: str) -> AlexNetWithout:
 
 def register_models() -> list[str]:
     """Make `alexnet_small_no_conv3` ... `alexnet_paper_no_conv5` available as `model=`
-    (the depth experiment calls this; the factories take the same switches as their bases)."""
-    from . import MODELS, register
+    (done when this module is imported; the factories take the same switches as their bases)."""
     names = []
     for base in ("alexnet_small", "alexnet_paper"):
         for layer in MIDDLE:
@@ -57,3 +57,6 @@ def register_models() -> list[str]:
                          without(MODELS[base](cfg, nc, ic), layer))
             names.append(name)
     return names
+
+
+register_models()

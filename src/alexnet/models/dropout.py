@@ -16,6 +16,7 @@ tests/test_dropout.py check both statements).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 STYLES = ("vanilla", "inverted")
@@ -34,6 +35,10 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, style: str =
         raise ValueError(f"dropout style {style!r}; choose one of {', '.join(STYLES)}")
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout p={p}: must be in [0, 1) (p is the probability of dropping)")
+    if style == "inverted" and mask is None:
+        # torch's own op: the same random numbers as torch.nn.Dropout, so a net built with
+        # this layer computes bit for bit what it computed with nn.Dropout
+        return F.dropout(x, p, training)
     if p == 0.0:
         return x
     if not training:
@@ -45,7 +50,8 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, style: str =
 
 
 class Dropout(nn.Module):
-    """`dropout` as a layer; `style="inverted"` computes what `torch.nn.Dropout` does."""
+    """`dropout` as a layer, used by every network of the book that has dropout; the
+    registry passes `cfg.dropout_style`. `style="inverted"` is `torch.nn.Dropout`, bit for bit."""
 
     def __init__(self, p: float = 0.5, style: str = "vanilla"):
         super().__init__()

@@ -12,11 +12,16 @@ them: conv1_1 ... conv5_4, pool1 ... pool5, fc6 ... fc8.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .dropout import Dropout
+from .init import INITS
 from .lrn import LocalResponseNorm
+from .pooling import pool_layer
+from .registry import register
 
 # Table 1, column by column, in the paper's notation: conv<receptive field>-<channels>.
 _B12 = ["conv3-64", "conv3-64", "maxpool", "conv3-128", "conv3-128", "maxpool"]
@@ -60,39 +65,56 @@ def conv_names(config: str) -> list[str]:
     return names
 
 
-class VGG(nn.Module):
-    """One of Table 1's networks. `width` multiplies every conv's channels and `fc` sets the
-    width of fc6/fc7 (the CPU-scale nets); `input_size` fixes fc6's input (input / 32)^2."""
+def _features(spec: VGGSpec) -> tuple[nn.Sequential, int]:
+    """conv1_1 ... pool5 as named layers, and the channels pool5 puts out."""
+    layers, c, names = OrderedDict(), spec.in_channels, iter(conv_names(spec.config))
+    block = 1
+    for item in CONFIGS[spec.config]:
+        if item == "maxpool":
+            layers[f"pool{block}"] = pool_layer("plain")              # 2x2, stride 2 (§2.1)
+            block += 1
+        elif item == "LRN":
+            layers[f"norm{block}"] = LocalResponseNorm()              # AlexNet's §3.3 constants
+        else:
+            k, channels = parse(item)
+            name, out = next(names), max(1, round(channels * spec.width))
+            layers[name] = nn.Conv2d(c, out, k, padding=k // 2)       # stride 1, "same" padding (§2.1)
+            layers[name.replace("conv", "relu")] = nn.ReLU(inplace=True)
+            c = out
+    return nn.Sequential(layers), c
 
-    def __init__(self, config: str = "D", num_classes: int = 1000, in_channels: int = 3,
-                 input_size: int = 224, width: float = 1.0, fc: int = FC, dropout: float = 0.5):
+
+@dataclass(frozen=True)
+class VGGSpec:
+    config: str = "D"
+    num_classes: int = 1000
+    in_channels: int = 3
+    input_size: int = 224              # fixes fc6's input: (input / 32)^2 positions
+    width: float = 1.0                 # multiplies every conv's channels (the CPU-scale nets)
+    fc: int = FC                       # width of fc6 and fc7
+    dropout: float = 0.5               # §3.1: dropout 0.5 after fc6 and fc7
+    dropout_style: str = "inverted"    # torch.nn.Dropout's form; the registry passes cfg.dropout_style
+
+
+class VGG(nn.Module):
+    """One of Table 1's networks: `VGG(VGGSpec(...))`, or `VGG("A", fc=32, ...)` for short."""
+
+    def __init__(self, spec: VGGSpec | str = VGGSpec(), **fields):
         super().__init__()
-        if config not in CONFIGS:
-            raise ValueError(f"unknown VGG configuration {config!r}; choose one of {', '.join(CONFIGS)}")
-        side = input_size // 2 ** POOLS
+        spec = VGGSpec(spec, **fields) if isinstance(spec, str) else spec
+        if spec.config not in CONFIGS:
+            raise ValueError(f"unknown VGG configuration {spec.config!r}; choose one of {', '.join(CONFIGS)}")
+        side = spec.input_size // 2 ** POOLS
         if side < 1:
-            raise ValueError(f"input {input_size} is too small for VGG's five 2x2 pools; use >= 32")
-        self.config, self.input_size = config, input_size
-        layers, c, names = OrderedDict(), in_channels, iter(conv_names(config))
-        block = 1
-        for item in CONFIGS[config]:
-            if item == "maxpool":
-                layers[f"pool{block}"] = nn.MaxPool2d(2, 2)
-                block += 1
-            elif item == "LRN":
-                layers[f"norm{block}"] = LocalResponseNorm()     # AlexNet's §3.3 constants
-            else:
-                k, channels = parse(item)
-                name, out = next(names), max(1, round(channels * width))
-                layers[name] = nn.Conv2d(c, out, k, padding=k // 2)   # stride 1, "same" padding (§2.1)
-                layers[name.replace("conv", "relu")] = nn.ReLU(inplace=True)
-                c = out
-        self.features = nn.Sequential(layers)
-        self.fc6 = nn.Linear(c * side * side, fc)
-        self.fc7 = nn.Linear(fc, fc)
-        self.fc8 = nn.Linear(fc, num_classes)
+            raise ValueError(f"input {spec.input_size} is too small for VGG's five 2x2 pools; use >= 32")
+        self.spec, self.config, self.input_size = spec, spec.config, spec.input_size
+        self.features, c = _features(spec)
+        self.fc6 = nn.Linear(c * side * side, spec.fc)
+        self.fc7 = nn.Linear(spec.fc, spec.fc)
+        self.fc8 = nn.Linear(spec.fc, spec.num_classes)
         self.relu = nn.ReLU(inplace=True)
-        self.drop6, self.drop7 = nn.Dropout(dropout), nn.Dropout(dropout)
+        self.drop6 = Dropout(spec.dropout, spec.dropout_style)
+        self.drop7 = Dropout(spec.dropout, spec.dropout_style)
 
     def head(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(x, 1)                               # (B, 512*7*7 = 25088)
@@ -107,7 +129,7 @@ class VGG(nn.Module):
 def vgg(config: str = "D", num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
         width: float = 1.0, dropout: float = 0.5) -> VGG:
     """Table 1's network at the paper's size (width 1.0: 64 ... 512 channels, 4096-wide FC)."""
-    return VGG(config, num_classes, in_channels, input_size, width, FC, dropout)
+    return VGG(VGGSpec(config, num_classes, in_channels, input_size, width, FC, dropout))
 
 
 # CPU scale: 1/8 of the channels (8 ... 64) and 256-wide fc6/fc7, for 32x32 images (one pixel
@@ -115,10 +137,14 @@ def vgg(config: str = "D", num_classes: int = 1000, in_channels: int = 3, input_
 SMALL_WIDTH, SMALL_FC = 1 / 8, 256
 
 
+def small_widths(width: float = 1.0) -> tuple[float, int]:
+    """(conv width multiplier, fc6/fc7 width) of the CPU-scale nets for a given `width`."""
+    return SMALL_WIDTH * width, max(16, round(SMALL_FC * width))
+
+
 def vgg_small(config: str = "A", num_classes: int = 10, in_channels: int = 3, input_size: int = 32,
               width: float = 1.0, dropout: float = 0.5) -> VGG:
-    return VGG(config, num_classes, in_channels, input_size, SMALL_WIDTH * width,
-               max(16, round(SMALL_FC * width)), dropout)
+    return VGG(VGGSpec(config, num_classes, in_channels, input_size, *small_widths(width), dropout))
 
 
 # --- initialisation (§3.1) -------------------------------------------------------------
@@ -170,9 +196,17 @@ def _key(config: str) -> str:
     return config.lower().replace("-", "_")
 
 
+def from_config(cfg, num_classes: int, in_channels: int, config: str, small: bool) -> VGG:
+    """The registry's factory: configuration `config` at paper or CPU scale, cfg's switches."""
+    width, fc = small_widths(cfg.width) if small else (cfg.width, FC)
+    return VGG(VGGSpec(config, num_classes, in_channels, cfg.image_size, width, fc, cfg.dropout,
+                       cfg.dropout_style))
+
+
 VGG_MODELS = {}
 for _c in CONFIGS:
-    VGG_MODELS[f"vgg_{_key(_c)}"] = (lambda c: lambda cfg, nc, ic: vgg(
-        c, nc, ic, cfg.image_size, cfg.width, cfg.dropout))(_c)
-    VGG_MODELS[f"vgg_{_key(_c)}_small"] = (lambda c: lambda cfg, nc, ic: vgg_small(
-        c, nc, ic, cfg.image_size, cfg.width, cfg.dropout))(_c)
+    VGG_MODELS[f"vgg_{_key(_c)}"] = (lambda c: lambda cfg, nc, ic: from_config(cfg, nc, ic, c, False))(_c)
+    VGG_MODELS[f"vgg_{_key(_c)}_small"] = (lambda c: lambda cfg, nc, ic: from_config(cfg, nc, ic, c, True))(_c)
+for _name, _factory in VGG_MODELS.items():
+    register(_name, _factory)
+INITS["vgg"] = init_vgg

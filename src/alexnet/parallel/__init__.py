@@ -62,11 +62,16 @@ class ShardedLoader:
     together see exactly the batches, augmentations and order of a single process — the
     DistributedSampler contract (disjoint shards, a new order every epoch: `batches(epoch)`
     plays `set_epoch`), without padding the last batch with repeated images. A loader that
-    can load only its rows takes `shard=(rank, world)` in `batches` and is asked to."""
+    can load only its rows takes `shard=(rank, world)` in `batches` and is asked to.
+    A `data.loader.Loader` itself: `batches(epoch, start)`, `len()`, `batch_size`."""
 
     def __init__(self, loader, rank: int, world: int):
         self.loader, self.rank, self.world = loader, rank, world
         self.native = "shard" in inspect.signature(loader.batches).parameters
+
+    @property
+    def batch_size(self) -> int:                          # the global batch, as the loader's
+        return self.loader.batch_size
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -124,14 +129,17 @@ def merge_checkpoints(out_dir) -> "Path":  # noqa: F821
     or weird_trick): checkpoint.pt (rank 0) + checkpoint.rank<r>.pt -> checkpoint.merged.pt,
     which `alexnet eval --checkpoint` reads like any other. Kernels/neurons split across
     ranks are concatenated in rank order; replicated convolutions come from rank 0."""
+    import os
+    import re
     from pathlib import Path
     out = Path(out_dir)
-    ranks = [out / "checkpoint.pt", *sorted(out.glob("checkpoint.rank*.pt"),
-                                            key=lambda p: int(p.stem.split("rank")[1]))]
+    shares = {int(m.group(1)): p for p in out.glob("checkpoint.rank*.pt")
+              if (m := re.fullmatch(r"checkpoint\.rank(\d+)\.pt", p.name))}   # not *.prev.pt
+    ranks = [out / "checkpoint.pt", *(shares[r] for r in sorted(shares))]
     if len(ranks) < 2:
         raise FileNotFoundError(f"{out} holds no per-rank checkpoints (checkpoint.rank1.pt ...); "
                                 "only parallel=columns/weird_trick runs under torchrun write them")
-    states = [torch.load(p, map_location="cpu", weights_only=False) for p in ranks]
+    states = [torch.load(p, map_location="cpu", weights_only=True) for p in ranks]   # data, never code
     models = [s["model"] for s in states]
     merged = {}
     for key in models[0]:
@@ -144,6 +152,8 @@ def merge_checkpoints(out_dir) -> "Path":  # noqa: F821
         else:                                                   # split rows: cat in rank order
             merged[name or key] = torch.cat([m[key] for m in models])
     path = out / "checkpoint.merged.pt"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(dict(model=merged, config=states[0]["config"], epoch=states[0]["epoch"],
-                    history=states[0]["history"]), path)
+                    history=states[0]["history"]), tmp)
+    os.replace(tmp, path)                                       # whole or not at all
     return path

@@ -19,6 +19,7 @@ import torch.distributed as dist
 from torch import nn
 
 from ..models.alexnet import AlexNet
+from ..models.dropout import Dropout
 from ..models.lrn import LocalResponseNorm
 from .comm import gather
 
@@ -62,7 +63,8 @@ class Column(nn.Module):
         self.norm1, self.norm2 = norm(model.norm1), norm(model.norm2)
         self.pool1, self.pool2, self.pool5 = model.pool1, model.pool2, model.pool5
         self.act = model.act
-        self.drop6, self.drop7 = nn.Dropout(model.drop6.p), nn.Dropout(model.drop7.p)
+        self.drop6 = Dropout(model.drop6.p, model.drop6.style)       # §4.2, the model's own style
+        self.drop7 = Dropout(model.drop7.p, model.drop7.style)
 
     # Shapes are one column's share of the paper's net (B images, 227x227).
     def bottom(self, x):                                    # x: (B, 3, 227, 227)

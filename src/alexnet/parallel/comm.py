@@ -57,6 +57,11 @@ class CommLog:
 
 LOG = CommLog()          # one per process: what this rank sent
 
+# Recent torch (2.14) names the single-tensor collectives *_single and warns (FutureWarning) on the
+# old names, all_gather_into_tensor and reduce_scatter_tensor; older torch has only the old.
+_ALL_GATHER = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+_REDUCE_SCATTER = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
+
 
 def _timed(op: str, tag: str, nbytes: int, fn):
     world = dist.get_world_size()
@@ -78,7 +83,7 @@ def all_gather_cat(x: torch.Tensor, dim: int, tag: str = "") -> torch.Tensor:
     x0 = x.movedim(dim, 0).contiguous()                      # gather along the first dim
     out = x0.new_empty((world * x0.shape[0], *x0.shape[1:]))
     _timed("all_gather", tag, x0.numel() * x0.element_size(),
-           lambda: dist.all_gather_into_tensor(out, x0))
+           lambda: _ALL_GATHER(out, x0))
     return out.movedim(0, dim)
 
 
@@ -88,7 +93,7 @@ def reduce_scatter(full: torch.Tensor, dim: int, tag: str = "") -> torch.Tensor:
     f0 = full.movedim(dim, 0).contiguous()
     out = f0.new_empty((f0.shape[0] // world, *f0.shape[1:]))
     _timed("reduce_scatter", tag, f0.numel() * f0.element_size(),
-           lambda: dist.reduce_scatter_tensor(out, f0))
+           lambda: _REDUCE_SCATTER(out, f0))
     return out.movedim(0, dim)
 
 

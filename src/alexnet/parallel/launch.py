@@ -20,7 +20,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _entry(rank, world, port, fn, args, results, threads):
+def _entry(rank, world, port, job, results, threads):
+    fn, args = job
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(threads)
@@ -36,6 +37,6 @@ def spawn(fn, world: int = 2, *args, threads: int = 1) -> list:
     An exception on any rank is raised here (and the other ranks are ended)."""
     ctx = mp.get_context("spawn")
     results = ctx.SimpleQueue()
-    mp.spawn(_entry, args=(world, free_port(), fn, args, results, threads), nprocs=world, join=True)
+    mp.spawn(_entry, args=(world, free_port(), (fn, args), results, threads), nprocs=world, join=True)
     out = dict(results.get() for _ in range(world))
     return [out[r] for r in range(world)]

@@ -67,6 +67,14 @@ class Dist:
         dist.all_reduce(t, group=self.control)
         return bool(t.item())
 
+    def same(self, value: int) -> bool:
+        """True on every rank if every rank passed the same `value` (e.g. the step it resumed at)."""
+        if self.world == 1:
+            return True
+        t = torch.tensor([int(value), -int(value)], dtype=torch.int64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.control)
+        return int(t[0]) == -int(t[1])
+
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():
             dist.destroy_process_group()

@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch import nn
 
 from . import ddp
+from ..models.dropout import Dropout
 from .columns import row_slice
 from .comm import gather, gather_ragged, gather_sizes
 
@@ -60,7 +61,8 @@ class WeirdTrick(nn.Module):
         self.fc6, self.fc7, self.fc8 = (row_slice(getattr(model, n), self.rank, self.world).to(device)
                                         for n in ("fc6", "fc7", "fc8"))
         self.act = model.act
-        self.drop6, self.drop7 = nn.Dropout(model.drop6.p), nn.Dropout(model.drop7.p)
+        self.drop6 = Dropout(model.drop6.p, model.drop6.style)       # §4.2, the model's own style
+        self.drop7 = Dropout(model.drop7.p, model.drop7.style)
 
     def forward(self, x):                                    # x: (b, 3, 227, 227), this rank's images
         f = self.convs(x)                                    # (b, 9216)

@@ -85,10 +85,10 @@ def seeds_table(record) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("seed")
 
 
-def lrn_response_figure(k=2.0, n=5, alpha=1e-4, beta=0.75, hi=1000.0):
+def lrn_response_figure(local_response_norm, k=2.0, n=5, alpha=1e-4, beta=0.75, hi=1000.0):
     """§3.3's output b for an input a of one unit, alone among silent neighbours and among
-    n - 1 neighbours as active as itself: LRN damps a unit whose neighbours are busy."""
-    from ..models import local_response_norm
+    n - 1 neighbours as active as itself: LRN damps a unit whose neighbours are busy.
+    `local_response_norm`: the function drawn (`models.lrn.local_response_norm`)."""
     a = torch.linspace(0, hi, 501)
     alone = torch.zeros(len(a), n, 1, 1)
     alone[:, n // 2, 0, 0] = a

@@ -1,25 +1,43 @@
 """Figures 3 and 4 (§6.1), drawn from a run record's files (`conv1.npy`, `learned.json`,
-`thumbs.jpg`) or from a checkpoint through `alexnet visualize`."""
+`thumbs.jpg`) or from a checkpoint through `alexnet visualize`. They take arrays and records:
+the measurements themselves (`colourfulness`, `top5`, fc7 neighbours) are
+`alexnet.evaluation.probes`'."""
 from __future__ import annotations
 
 import io
 
 import numpy as np
 
-from ..evaluation import probes as vis
 from . import COLORS, caption, figure
 
 
-def kernels_figure(kernels: np.ndarray, record=None, text: str = ""):
-    """Figure 3: the conv1 kernels, one panel per column (GPU), with each column's mean
-    colourfulness in its title."""
-    columns = vis.by_column(kernels)
-    colour = vis.by_column(vis.colourfulness(kernels))
+def kernel_grid(kernels: np.ndarray, per_row: int = 8, pad: int = 1) -> np.ndarray:
+    """(K, 3, h, w) -> an RGB image (H, W, 3) in [0, 1], each kernel scaled to its own range
+    (as in Figure 3), `per_row` kernels per row, `pad` white pixels between them."""
+    n, _, h, w = kernels.shape
+    rows = -(-n // per_row)
+    grid = np.ones((rows * (h + pad) + pad, per_row * (w + pad) + pad, 3), np.float32)
+    for i, k in enumerate(kernels):
+        lo, hi = k.min(), k.max()
+        img = (k - lo) / (hi - lo) if hi > lo else np.full_like(k, 0.5)
+        r, c = divmod(i, per_row)
+        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = \
+            img.transpose(1, 2, 0)
+    return grid
+
+
+def kernels_figure(kernels: np.ndarray, record=None, text: str = "", colour=None):
+    """Figure 3: the conv1 kernels, one panel per column (GPU: kernels 0-47 feed the first
+    column's conv2, 48-95 the second's). `colour`: per column, the kernels' colourfulness
+    (`learned.json`'s "colourfulness", from `evaluation.probes`); its mean goes in the title."""
+    columns = np.split(kernels, 2)
     fig, axes = figure(ncols=len(columns), width=9, height=3.3)
-    for i, (ax, ks, c) in enumerate(zip(np.atleast_1d(axes), columns, colour)):
-        ax.imshow(vis.kernel_grid(ks, per_row=8), interpolation="nearest")
-        ax.set_title(f"column {i + 1} (kernels {i * len(ks)}-{(i + 1) * len(ks) - 1}): "
-                     f"colourfulness {c.mean():.2f}", fontsize=9)
+    for i, (ax, ks) in enumerate(zip(np.atleast_1d(axes), columns)):
+        ax.imshow(kernel_grid(ks, per_row=8), interpolation="nearest")
+        title = f"column {i + 1} (kernels {i * len(ks)}-{(i + 1) * len(ks) - 1})"
+        if colour is not None:
+            title += f": colourfulness {np.mean(colour[i]):.2f}"
+        ax.set_title(title, fontsize=9)
         ax.axis("off")
     caption(fig, record, text)
     return fig

@@ -3,7 +3,6 @@ and the measured curves of the two ablations, mean over seeds with the spread sh
 from __future__ import annotations
 
 import numpy as np
-import torch
 from matplotlib.patches import Rectangle
 
 from . import CYCLE, figure
@@ -92,12 +91,12 @@ def dropout_curves(record):
     return fig
 
 
-def dropout_masks(units: int = 24, steps: int = 8, p: float = 0.5, seed: int = 0):
-    """Which of fc7's units are kept (dark) at each of `steps` training steps: each step
-    trains a different "thinned" network; at test time all units work, scaled by 1 - p."""
-    from ..models.dropout import dropout_mask
-    gen = torch.Generator().manual_seed(seed)
-    masks = dropout_mask((steps, units), p, generator=gen).numpy()
+def dropout_masks(masks, p: float = 0.5):
+    """Which of fc7's units are kept (dark) at each training step, `masks` (steps, units) as
+    `models.dropout.dropout_mask` draws them: each step trains a different "thinned" network;
+    at test time all units work, scaled by 1 - p."""
+    masks = np.asarray(masks)
+    steps, units = masks.shape
     test = np.full((1, units), 1 - p)
     fig, (ax1, ax2) = figure(nrows=2, width=7, height=3.2, gridspec_kw=dict(height_ratios=[steps, 1.6]))
     ax1.imshow(masks, cmap="Greys", vmin=0, vmax=1, aspect="auto")

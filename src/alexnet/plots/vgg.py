@@ -4,20 +4,21 @@ from __future__ import annotations
 from matplotlib.patches import Rectangle
 
 from . import COLORS, CYCLE, figure
-from ..models.vgg import stack_cost
 
 
-def receptive_fields(max_layers: int = 4, channels: int = 1):
+def receptive_fields(costs: list[dict]):
     """Left: the input pixels that one output of 1, 2, 3 stacked 3x3 convs sees (nested
     squares 3, 5, 7). Right: weights per C^2 of n stacked 3x3 layers vs one k x k layer
-    with the same receptive field (§2.3: three 3x3 = 27 C^2 against 7x7 = 49 C^2)."""
+    with the same receptive field (§2.3: three 3x3 = 27 C^2 against 7x7 = 49 C^2).
+    `costs[n - 1]`: `models.vgg.stack_cost(n, 1)` for n = 1, 2, ... (field, stacked, single)."""
+    max_layers = len(costs)
     fig, (ax1, ax2) = figure(ncols=2, width=9, height=3.6)
     side = 2 * max_layers + 1
     for i in range(side):
         for j in range(side):
             ax1.add_patch(Rectangle((i, j), 1, 1, fc="white", ec=COLORS["grid"], lw=0.6))
     for n in range(max_layers, 0, -1):
-        f = stack_cost(n, channels)["field"]
+        f = costs[n - 1]["field"]
         lo = (side - f) / 2
         ax1.add_patch(Rectangle((lo, lo), f, f, fc=CYCLE[n - 1], alpha=0.25, ec=CYCLE[n - 1], lw=1.5,
                                 label=f"{n} layer{'s' * (n > 1)}: {f}x{f}"))
@@ -25,7 +26,6 @@ def receptive_fields(max_layers: int = 4, channels: int = 1):
     ax1.set_xlim(0, side), ax1.set_ylim(0, side), ax1.set_aspect("equal"), ax1.set_axis_off()
     ax1.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax1.set_title("input pixels seen by one output")
-    costs = [stack_cost(n, channels) for n in range(1, max_layers + 1)]
     x = [c["field"] for c in costs]
     ax2.plot(x, [c["stacked"] for c in costs], "o-", label="stack of 3x3 layers (9 n C²)")
     ax2.plot(x, [c["single"] for c in costs], "s-", label="one k x k layer (k² C²)")

@@ -16,10 +16,27 @@ identical weights. They part when ε changes: the paper's velocity v was accumul
 the old ε and keeps moving at the old speed for a while, whereas PyTorch's buffer is
 rescaled at once (the whole history is multiplied by the new ε). Dividing ε by 10 under
 PyTorch equals dividing the paper's v by 10 at the same moment (`rescale_velocity`).
+
+`make_optimizer` is what training uses: `optimizer=paper` (the `paper` preset) is `PaperSGD`,
+`optimizer=sgd` (the `smoke` and `cpu` presets, whose records were made with it) is
+`torch.optim.SGD`. Both decay the weights only, not the biases.
 """
 from __future__ import annotations
 
 import torch
+
+
+def make_optimizer(model: torch.nn.Module, cfg) -> torch.optim.Optimizer:
+    """§5: momentum 0.9, weight decay 5e-4 on the weights (the paper's rule decays w; biases
+    are left alone, as in cuda-convnet's layer parameters), under the rule `cfg.optimizer` names."""
+    weights = [p for p in model.parameters() if p.dim() > 1]
+    biases = [p for p in model.parameters() if p.dim() <= 1]
+    groups = [dict(params=weights, weight_decay=cfg.weight_decay), dict(params=biases, weight_decay=0.0)]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+    if cfg.nesterov:
+        raise ValueError("nesterov=true is a torch.optim.SGD option; use optimizer=sgd with it")
+    return PaperSGD(groups, lr=cfg.lr, momentum=cfg.momentum)
 
 
 class PaperSGD(torch.optim.Optimizer):

@@ -1,0 +1,96 @@
+"""§3.1, why Figure 1's ratio comes out as it does: how many tanh units are saturated
+(|pre-activation| > 2, where tanh' < 0.07) through training, and how the initialisation
+scale sets that.
+
+"In terms of training time with gradient descent, these saturating nonlinearities are much
+slower than the non-saturating nonlinearity f(x) = max(0, x)" (§3.1). A tanh unit whose input
+is beyond ±2 passes back less than 7% of its gradient. This experiment trains Figure 1's
+four-layer net with tanh, epoch by epoch, from three initial scales (Glorot's, which Figure 1's
+record uses; the paper's N(0, 0.01); He et al.'s, 2x Glorot's variance), and after every epoch
+measures on one fixed batch of training images the share of each layer's pre-activations
+beyond ±2, with the running training error. The same for ReLU gives the share of units that
+are off (x <= 0), the non-saturating counterpart.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from ..data import load_data
+from ..models import build_model
+from ..training.loop import train
+from . import presets
+from .runner import Outcome, scratch_dir
+
+TITLE = "Why tanh trains slower: saturated units through training (Figure 1)"
+SECTION = "§3.1"
+PRESETS = presets.of("saturation")
+SEEDS = presets.seeds("saturation")
+VARIANTS = {"tanh-xavier": dict(activation="tanh", init="xavier"),
+            "tanh-paper": dict(activation="tanh", init="paper"),
+            "tanh-kaiming": dict(activation="tanh", init="kaiming"),
+            "relu-xavier": dict(activation="relu", init="xavier")}
+LAYERS = ("conv1", "conv2", "conv3")
+SATURATED = 2.0          # |x| > 2: tanh'(x) = 1 - tanh(x)^2 < 0.071
+
+
+@torch.no_grad()
+def saturation(model, x: torch.Tensor, activation: str) -> dict[str, float]:
+    """Per layer: share of pre-activations beyond ±2 (tanh) or at or below 0 (ReLU, 'off')."""
+    shares, hooks = {}, []
+    for name in LAYERS:
+        def hook(_m, _i, out, name=name):
+            out = out.float()
+            hit = out.abs() > SATURATED if activation == "tanh" else out <= 0
+            shares[name] = float(hit.float().mean())
+        hooks.append(getattr(model, name).register_forward_hook(hook))
+    model.eval()
+    model(x)
+    for h in hooks:
+        h.remove()
+    return shares
+
+
+def _probe(data, n: int = 512) -> torch.Tensor:
+    """A fixed batch of (un-augmented) training images: the first n of epoch 0's order."""
+    xs, total = [], 0
+    for x, _ in data.train.batches(0):
+        xs.append(x)
+        total += len(x)
+        if total >= n:
+            break
+    return torch.cat(xs)[:n].float()
+
+
+def _one(cfg, preset, variant, seed, data, probe) -> list[dict]:
+    """Train epoch by epoch (resuming), measuring the probe batch after each epoch."""
+    out, rows = scratch_dir("saturation", preset, variant, seed), []
+    c = cfg.replace(seed=seed, **VARIANTS[variant])
+    for epoch in range(0, cfg.epochs + 1):
+        if epoch == 0:
+            model, hist = build_model(c, data.num_classes, data.in_channels), [{}]
+        else:
+            result = train(c.replace(epochs=epoch), out_dir=out, data=data, log=lambda _: None)
+            model, hist = result.model.float().cpu(), result.history
+        shares = saturation(model, probe, c.activation)
+        rows.append(dict(variant=variant, seed=seed, epoch=epoch, train_err=hist[-1].get("train_err"),
+                         val_top1_err=hist[-1].get("val_top1_err"), **shares))
+    return rows
+
+
+def run(cfg, preset: str, seeds: list[int]) -> Outcome:
+    data = load_data(cfg)
+    probe = _probe(data)
+    rows = [r for seed in seeds for variant in VARIANTS for r in _one(cfg, preset, variant, seed, data, probe)]
+    metrics = pd.DataFrame(rows)
+    metrics["mean_share"] = metrics[list(LAYERS)].mean(axis=1)
+    summary = {}
+    for variant, g in metrics.groupby("variant", sort=False):
+        by_epoch = g.groupby("epoch")["mean_share"].mean()
+        summary[variant] = dict(at_init=float(by_epoch.iloc[0]), after_1=float(by_epoch.iloc[min(1, len(by_epoch) - 1)]),
+                                at_end=float(by_epoch.iloc[-1]),
+                                final_train_err=float(g[g.epoch == g.epoch.max()].train_err.mean()))
+    summary["threshold"] = SATURATED
+    summary["probe_images"] = int(len(probe))
+    configs = {v: cfg.replace(**ch).to_dict() for v, ch in VARIANTS.items()}
+    return Outcome(metrics, summary, data.fingerprint, configs)

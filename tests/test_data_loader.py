@@ -1,0 +1,43 @@
+"""The one loader interface (`alexnet.data.loader.Loader`) and the augmentations written once."""
+import torch
+
+from alexnet.data.augment import flip_draws, random_offsets
+from alexnet.data.folders import FolderLoader
+from alexnet.data.loader import Loader, MemoryLoader
+from alexnet.data.scale import ScaleLoader
+from alexnet.data.stats import stats_of
+
+
+def loaders():
+    gen = torch.Generator().manual_seed(0)
+    small = torch.randint(0, 256, (8, 3, 32, 32), generator=gen, dtype=torch.uint8)
+    big = torch.randint(0, 256, (4, 3, 256, 256), generator=gen, dtype=torch.uint8)
+    labels = torch.arange(8) % 2
+    return [
+        MemoryLoader(small, labels, 4, 32, [0.5] * 3, [0.25] * 3, train=True, augment="crop_flip"),
+        FolderLoader([("f", 0)] * 4, stats_of([big]), batch_size=2, image_size=224, train=True,
+                     augment="crop_flip", images=big),
+        ScaleLoader(small, labels, 4, 32, (37, 73), [0.5] * 3, [0.25] * 3),
+    ]
+
+
+def test_every_loader_is_a_loader_and_replays_its_batches():
+    from alexnet.parallel import ShardedLoader
+    for loader in loaders():
+        assert isinstance(loader, Loader) and isinstance(ShardedLoader(loader, 0, 2), Loader)
+        first = list(loader.batches(1))
+        assert len(first) == len(loader) == 2
+        again = list(loader.batches(1, start=1))                 # resume at step 1: the same batch
+        assert torch.equal(first[1][0], again[0][0]) and torch.equal(first[1][1], again[0][1])
+    assert not isinstance(object(), Loader)
+
+
+def test_crop_and_flip_draws_are_shared():
+    """The folder loader's crops/flips are the draws `random_offsets` and `flip_draws` make,
+    in that order: rows, columns, flips."""
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    oy, ox = random_offsets(6, 256, 256, 224, g1)
+    flips = flip_draws(6, g1)
+    assert torch.equal(oy, torch.randint(0, 33, (6,), generator=g2))
+    assert torch.equal(ox, torch.randint(0, 33, (6,), generator=g2))
+    assert torch.equal(flips, torch.rand(6, generator=g2) < 0.5)

@@ -1,0 +1,98 @@
+"""`alexnet.stats`: means over seeds, differences and THE verdict rule (issue 12)."""
+import math
+
+import pandas as pd
+import pytest
+
+from alexnet import stats
+from alexnet.stats import VERDICTS, interval, verdict
+
+
+def test_summarize_is_mean_sample_std_and_n():
+    s = stats.summarize([0.4, 0.5, 0.6])
+    assert s["mean"] == pytest.approx(0.5) and s["std"] == pytest.approx(0.1) and s["n"] == 3
+    assert s["values"] == [0.4, 0.5, 0.6]
+    assert stats.summarize([0.3])["std"] == 0.0                  # one seed: no spread, not NaN
+    assert stats.summarize(v for v in (1.0, 2.0))["n"] == 2       # any iterable
+
+
+def test_paired_difference_pairs_by_seed():
+    a, b = stats.summarize([0.30, 0.40, 0.50]), stats.summarize([0.28, 0.37, 0.49])
+    d = stats.paired_difference(a, b)
+    assert d["values"] == pytest.approx([0.02, 0.03, 0.01])
+    assert d["std"] == pytest.approx(0.01)                        # far less than either's spread
+
+
+def test_difference_and_per_variant():
+    last = pd.DataFrame(dict(variant=["a", "a", "b", "b"], seed=[0, 1, 0, 1], err=[0.3, 0.5, 0.2, math.nan]))
+    out = stats.per_variant(last, ["err"])
+    assert out["a"]["err"]["mean"] == pytest.approx(0.4) and out["a"]["err"]["censored"] == 0
+    assert out["b"]["err"]["n"] == 1 and out["b"]["err"]["censored"] == 1   # the NaN run dropped, counted
+    d = stats.difference(out["a"]["err"], out["b"]["err"])
+    assert d["mean"] == pytest.approx(0.2) and d["inside_noise"] is not None
+
+
+def test_convergence_and_first_epoch():
+    rows = pd.DataFrame(dict(epoch=[1, 2, 3, 4], val_top1_err=[0.9, 0.5, 0.41, 0.40],
+                             train_loss=[2.0, 1.5, 1.2, 1.1]))
+    got = stats.convergence(rows, plateau=0.01, loss_threshold=1.0)
+    assert got["epochs_to_plateau"] == 3.0                        # 0.41 <= 0.40 + 0.01
+    assert math.isnan(got["epochs_to_loss"])                      # never at 1.0: censored
+    assert stats.first_epoch([5, 3, 1], [1, 2, 3], lambda v: v < 4) == 2.0
+
+
+def test_every_verdict_is_reachable():
+    got = {verdict(holds=True), verdict(holds=False), verdict([0.02, 0.021, 0.019], 0.02),
+           verdict([0.10, 0.11, 0.09], 0.02), verdict([0.01, -0.01, 0.02], 0.02),
+           verdict([-0.02, -0.021, -0.019], 0.02), verdict(None, 0.02), verdict([], 0.02)}
+    assert got == set(VERDICTS)
+    assert verdict([0.10, 0.11, 0.09], 0.02) == "direction"      # 5x the paper's size
+    assert verdict([0.001, 0.0011, 0.0009], 0.02) == "direction"  # a twentieth of it
+    assert verdict([-0.02, -0.021, -0.019], 0.02) == "opposite"
+
+
+def test_the_factor_of_two_edges():
+    same = lambda x: [x, x, x]                                   # noqa: E731 (zero spread: the interval is the point)
+    assert verdict(same(0.5), 0.25) == "reproduced"               # exactly 2x (binary-exact numbers)
+    assert verdict(same(0.125), 0.25) == "reproduced"             # exactly 0.5x
+    assert verdict(same(0.5001), 0.25) == "direction"
+    assert verdict(same(0.1249), 0.25) == "direction"
+    assert verdict(same(0.03), None) == "reproduced"              # the paper states no size
+    assert verdict(same(0.03), 0.0) == "reproduced"
+
+
+def test_one_seed_is_inside_noise():
+    assert verdict([0.05], 0.02) == "inside noise"               # no interval from one value
+    assert verdict([-0.05], 0.02) == "inside noise"
+    ci = interval([0.05])
+    assert ci["n"] == 1 and ci["lo"] == -math.inf and ci["hi"] == math.inf
+
+
+def test_nans_are_dropped():
+    ci = interval([0.02, math.nan, 0.021, None, 0.019])
+    assert ci["n"] == 3 and ci["values"] == [0.02, 0.021, 0.019]
+    assert verdict([0.02, math.nan, 0.021, 0.019], 0.02) == "reproduced"
+    assert verdict([math.nan, math.nan], 0.02) == "not run"
+    assert verdict(iter([0.02, 0.021, 0.019]), 0.02) == "reproduced"   # a generator is read once
+
+
+def test_interval_is_the_t_interval():
+    ci = interval([1.0, 2.0, 3.0])
+    half = 4.303 * 1.0 / math.sqrt(3)                              # t(0.975, 2) * sd / sqrt(n)
+    assert ci["lo"] == pytest.approx(2.0 - half) and ci["hi"] == pytest.approx(2.0 + half)
+    assert ci["se"] == pytest.approx(1 / math.sqrt(3))
+
+
+def test_t_table_against_scipy():
+    t = pytest.importorskip("scipy.stats").t
+    for df in list(range(1, 61)) + [80, 120, 500, 10_000]:
+        assert stats.t975(df) == pytest.approx(t.ppf(0.975, df), abs=6e-4), df
+    with pytest.raises(ValueError):
+        stats.t975(0)
+
+
+def test_formatting_helpers():
+    assert stats.pct(0.1234) == "12.3%" and stats.pct(None) == "–" and stats.pct(math.nan) == "–"
+    assert stats.pm(dict(mean=0.1234, std=0.01, n=3)) == "12.3 ± 1.0"
+    assert stats.pm(dict(mean=0.1234, std=0.0, n=1)) == "12.3 (1 seed)"
+    assert stats.pm(None) == "–" and stats.pm(dict(mean=math.nan, std=0.0, n=0)) == "–"
