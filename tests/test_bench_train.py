@@ -8,7 +8,7 @@ from alexnet.bench import train as bench
 
 
 def test_peak_counts_matmul_and_conv_flops(monkeypatch):
-    monkeypatch.setattr(peak, "_best_seconds", lambda fn, repeats: (fn(), 2.0)[1])
+    monkeypatch.setattr(peak, "best_seconds", lambda fn, repeats: (fn(), 2.0)[1])
     assert peak.matmul_flops("fp32", n=64, repeats=1) == 2 * 64 ** 3 / 2.0
     assert peak.conv1x1_flops("bf16", channels=16, side=4, batch=2, repeats=1) == 2 * 2 * 16 * 16 * 16 / 2.0
 

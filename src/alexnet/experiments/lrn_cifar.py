@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from .. import stats
 from ..config import Config
 from ..evaluation.metrics import autocast
-from . import Outcome
+from . import Outcome, presets
 from .runner import final_summary, run_variants
 
 TITLE = "LRN on CIFAR-10 with cuda-convnet's own 13% / 11% networks"
@@ -27,27 +27,8 @@ SECTION = "§3.3"
 PAPER = {"13pct": 0.13, "11pct": 0.11}                      # §3.3: test error without / with LRN
 
 # cuda-convnet's layer-params: lr = epsW (biases 2x inside the model), momentum = momW, weight
-# decay = per-layer wc (inside the model, hence weight_decay=0), batch 128; crop_flip + the
-# model's centre crop = the cifar-cropped provider's random 24x24 crops and flips.
-RECIPE = dict(model="cuda_convnet", dataset="cifar10", image_size=32, init="torch", lr=0.001,
-              momentum=0.9, weight_decay=0.0, batch_size=128, augment="crop_flip",
-              schedule="constant", dropout=0.0, progress=False)
-# The long CPU run: one net and one seed in <= ~22 minutes on ONE thread. Measured (1-epoch probe,
-# 80 steps, bf16 + channels_last, this 2-core machine with another job on the other core):
-# 13pct 538, 11pct 394 training images/s (fp32 NCHW about half that); the 10,000-image test pass
-# ~5-9 s, the final 10-view test 49 / 87 s. 9 epochs of all 50,000 images at cuda-convnet's constant
-# epsW: 11pct ~9 x 136 s + 90 s = ~21 min, 13pct ~16 min; 2 seeds, ~75 minutes in all. That is
-# ~2% of cuda-convnet's 520 epochs: the curves and the gap at equal epochs, not 13% / 11%.
-LONG = dict(RECIPE, epochs=9, threads=1, precision="bf16", channels_last=True)
-PRESETS = {
-    "smoke": dict(RECIPE, dataset="synthetic", train_limit=64, val_limit=32, batch_size=16, epochs=2,
-                  lr=0.01),
-    "cpu": LONG,
-    "long": LONG,                                           # needs "long" in config.BASE_PRESETS
-    # cuda-convnet's schedule on a GPU: 500 epochs at epsW 0.001, then 20 at 0.0001.
-    "paper": dict(RECIPE, precision="fp32", epochs=520, schedule="step", step_every=500),
-}
-SEEDS = {"smoke": [0], "cpu": [0, 1], "long": [0, 1], "paper": [0, 1]}
+PRESETS = presets.of("lrn_cifar")
+SEEDS = presets.seeds("lrn_cifar")
 VARIANTS = {"13pct": dict(lrn=False), "11pct": dict(lrn=True)}
 CROP, BORDER = 24, 4                                        # 24x24 crops of 32x32 images
 

@@ -121,13 +121,54 @@ PRESETS: dict[str, dict[str, dict]] = {
                    paper=dict(D2L_FASHION, image_size=224, epochs=10, precision="bf16", channels_last=True)),
 }
 
+
+# --- `long` (issue 14): CIFAR-10 proxies of the paper's ImageNet claims in the paper's regime ---
+# One thread each, so two experiments run side by side on this 2-core machine; sized for about
+# 30-45 minutes an experiment (cifar_alexnet trains at ~450-600 images/s on one busy thread):
+# 8,000 training images x 15 epochs, 2,000 test images. Without augmentation the net overfits
+# (training error far below test error); the cosine schedule ends each run at a tiny rate, so
+# the test error has settled by the last three epochs (`stats.regime` checks both). The dropout
+# run keeps a constant rate: its claim is about how long training takes to converge.
+LONG_ALEXNET = dict(CIFAR_ALEXNET, train_limit=8_000, val_limit=2_000, epochs=15, threads=1)
+PRESETS["dropout"]["long"] = dict(LONG_ALEXNET, augment="none", schedule="constant")
+PRESETS["pooling"]["long"] = dict(LONG_ALEXNET, dropout=0.5, augment="none", schedule="cosine")
+PRESETS["augmentation"]["long"] = dict(LONG_ALEXNET, dropout=0.5, schedule="cosine")
+# §5's weight-decay claim, on the same net and budget as the other `long` runs; crops and flips
+# and dropout on, as in the paper's recipe, so decay is not the only thing holding overfitting.
+PRESETS["weight_decay"] = dict(
+    smoke=dict(SMOKE_CIFAR_ALEXNET, epochs=2),
+    cpu=dict(CIFAR_ALEXNET, dropout=0.5, augment="crop_flip", schedule="cosine", epochs=8,
+             train_limit=4000, val_limit=2000),
+    long=dict(LONG_ALEXNET, dropout=0.5, augment="crop_flip", schedule="cosine"))
+# Figure 1's "why": tanh saturation through training, at the `cpu` scale of relu_vs_tanh and
+# the rate its record chose for both units (0.01); 8 epochs x 4 inits (~4 minutes, one thread).
+PRESETS["saturation"] = dict(
+    smoke=dict(RELU_RECIPE, dataset="synthetic", train_limit=128, val_limit=32, batch_size=32, epochs=2),
+    cpu=dict(RELU_RECIPE, train_limit=10_000, val_limit=500, batch_size=32, lr=0.01, epochs=8, threads=1))
+# cuda-convnet's layers-conv-local-13pct / -11pct (§3.3's CIFAR-10 claim): its recipe mapped to
+# ours (`alexnet.models.cuda_convnet`): per-layer weight decay inside the model (so
+# weight_decay=0 here), batch 128, epsW 0.001, crops + flips (the model takes the centre 24x24
+# of a 32x32 image translated by up to 4 px). One net and one seed in <= ~22 minutes on one
+# thread: 9 epochs of all 50,000 images (13pct ~538, 11pct ~394 images/s measured) — about 2%
+# of cuda-convnet's 520 epochs: the curves and the gap at equal epochs, not 13% / 11%.
+CCN = dict(model="cuda_convnet", dataset="cifar10", image_size=32, init="torch", lr=0.001,
+           momentum=0.9, weight_decay=0.0, batch_size=128, augment="crop_flip",
+           schedule="constant", dropout=0.0, progress=False)
+CCN_LONG = dict(CCN, epochs=9, threads=1, precision="bf16", channels_last=True)
+PRESETS["lrn_cifar"] = dict(
+    smoke=dict(CCN, dataset="synthetic", train_limit=64, val_limit=32, batch_size=16, epochs=2, lr=0.01),
+    cpu=CCN_LONG, long=CCN_LONG,
+    paper=dict(CCN, precision="fp32", epochs=520, schedule="step", step_every=500))  # 500 at 0.001, 20 at 0.0001
+
 ONE = {"smoke": [0], "cpu": [0], "paper": [0]}
-THREE = {"smoke": [0], "cpu": [0, 1, 2], "paper": [0]}
+THREE = {"smoke": [0], "cpu": [0, 1, 2], "long": [0, 1, 2], "paper": [0]}
 SEEDS: dict[str, dict[str, list[int]]] = {
     **{name: THREE for name in PRESETS},
     "imagenet_sample": ONE, "warmup": ONE,
     "init": {"smoke": [0], "cpu": [0, 1], "paper": [0]},
     "lrn": {"smoke": [0], "cpu": [0, 1, 2], "paper": [0, 1, 2]},   # the paper preset is CIFAR-10 too
+    "saturation": {"smoke": [0], "cpu": [0]},
+    "lrn_cifar": {"smoke": [0], "cpu": [0, 1], "long": [0, 1], "paper": [0, 1]},
 }
 
 

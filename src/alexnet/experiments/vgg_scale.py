@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import presets
-from .runner import Outcome, scratch_dir
-from ..stats import summarize
 from ..data import load_data
 from ..data.scale import cpu_scale, scale_bundle
-from ..evaluation.vgg_dense import errors, fuse, posteriors
+from ..evaluation.vgg_dense import ImageSet, errors, fuse, posteriors
+from ..stats import summarize
 from ..training.loop import train
+from . import presets
+from .runner import Outcome, scratch_dir
 
 TITLE = "VGG scale jitter, dense vs multi-crop evaluation, fusion"
 SECTION = "VGG §3.1-3.2, Tables 3, 5, 6"
@@ -29,8 +29,8 @@ FUSED = ("S=256", "S=[256,512]")            # the two nets whose posteriors are 
 
 def _test(model, val, q, crop, grid) -> dict:
     """Posteriors on the whole validation set by each method (dense+multi-crop from the two)."""
-    probs = {m: posteriors(model.float(), val.images, val.mean.flatten(), val.std.flatten(), q, m,
-                           crop=crop, grid=grid) for m in ("dense", "multi-crop")}
+    test = ImageSet(val.images, val.mean.flatten(), val.std.flatten())
+    probs = {m: posteriors(model.float(), test, q, m, crop=crop, grid=grid) for m in ("dense", "multi-crop")}
     probs["dense+multi-crop"] = fuse(probs["dense"], probs["multi-crop"])
     return probs
 
