@@ -46,9 +46,9 @@ def test_same_function_as_a_functional_reference(activation, lrn):
 
 
 def test_cuda_convnet_constants_in_the_papers_convention():
-    # cuda-convnet's scale=0.001 is divided by size=5; our inputs are ~64 grey levels per unit
-    assert CUDA_CONVNET_LRN["alpha"] == pytest.approx(0.001 / 5 * 64 ** 2)
-    assert CUDA_CONVNET_LRN["k"] == 1.0 and CUDA_CONVNET_LRN["size"] == 5
+    # cuda-convnet's scale=0.001 is divided by size=9 (cmrnorm, 11pct config); our inputs are ~64 grey levels per unit
+    assert CUDA_CONVNET_LRN["alpha"] == pytest.approx(0.001 / 9 * 64 ** 2)
+    assert CUDA_CONVNET_LRN["k"] == 1.0 and CUDA_CONVNET_LRN["size"] == 9
 
 
 def test_registered_and_built_from_the_config():

@@ -38,7 +38,7 @@ def _run(args) -> int:
     from .experiments import run_experiment
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     path = run_experiment(args.experiment, args.preset, args.overrides,
-                          Path(args.results) if args.results else None, seeds)
+                          Path(args.results) if args.results else None, seeds, force=args.force)
     print(f"run record written to {path}")
     print((path / "summary.json").read_text())
     return 0

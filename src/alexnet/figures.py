@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import torch
 
 from .config import ConfigError
-from .evaluation.probes import conv1_kernels
+from .evaluation.probes import by_column, colourfulness, conv1_kernels
 from .training.checkpoint import load_checkpoint
 
 
@@ -21,7 +21,8 @@ def visualize(what: str, checkpoint, out, overrides: list[str] | None = None) ->
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if what == "filters":
-        figs = {"filters.png": kernels_figure(conv1_kernels(model), text=f"conv1 of {checkpoint}.")}
+        figs = {"filters.png": kernels_figure(k := conv1_kernels(model), text=f"conv1 of {checkpoint}.",
+                                                  colour=by_column(colourfulness(k)))}
     else:
         figs = {f"{what}.png": _figure4(what, cfg, model, checkpoint)}
     paths = []

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .stats import summarize  # noqa: F401  (the per-seed summary; re-exported for callers)
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -81,13 +83,6 @@ def provenance(*, command: str, started: str, seeds: list[int], data: dict | Non
                 **(extra or {}))
 
 
-def summarize(values) -> dict:
-    """mean, sample std and n of a list of per-seed numbers (what the text quotes)."""
-    s = pd.Series(list(values), dtype=float)
-    return dict(mean=float(s.mean()), std=float(s.std()) if len(s) > 1 else 0.0, n=int(len(s)),
-                values=[float(v) for v in s])
-
-
 class RecordExists(FileExistsError):
     """A record is already at the path; the message says how to replace it."""
 
@@ -114,11 +109,18 @@ def check_writable(experiment: str, preset: str, root: Path | None = None, force
     return out
 
 
-def write(experiment: str, preset: str, *, config: dict, metrics: pd.DataFrame, summary: dict,
-          provenance: dict, root: Path | None = None, files: dict | None = None,
-          force: bool = False) -> Path:
-    """Write the record whole: into a temporary sibling folder, then renamed into place, so a
-    reader never sees half a record and a replaced record (`force`) keeps no stale file."""
+PARTS = ("config", "metrics", "summary", "provenance")
+
+
+def write(experiment: str, preset: str, *, root: Path | None = None, force: bool = False,
+          files: dict | None = None, **parts) -> Path:
+    """Write the record whole: `parts` are config (dict), metrics (DataFrame), summary (dict)
+    and provenance (dict), plus small extra `files` (name -> bytes). Written into a temporary
+    sibling folder, then renamed into place, so a reader never sees half a record and a
+    replaced record (`force`) keeps no stale file."""
+    if sorted(parts) != sorted(PARTS):
+        raise TypeError(f"records.write needs exactly {', '.join(PARTS)}; got {', '.join(sorted(parts))}")
+    config, metrics, summary, provenance = (parts[k] for k in PARTS)
     out = check_writable(experiment, preset, root, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{preset}-", dir=out.parent))

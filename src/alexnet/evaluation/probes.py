@@ -35,21 +35,6 @@ def by_column(values: np.ndarray, columns: int = 2) -> list[np.ndarray]:
     return np.split(np.asarray(values), columns)
 
 
-def kernel_grid(kernels: np.ndarray, per_row: int = 8, pad: int = 1) -> np.ndarray:
-    """(K, 3, h, w) -> an RGB image (H, W, 3) in [0, 1], each kernel scaled to its own range
-    (as in Figure 3), `per_row` kernels per row, `pad` white pixels between them."""
-    n, _, h, w = kernels.shape
-    rows = -(-n // per_row)
-    grid = np.ones((rows * (h + pad) + pad, per_row * (w + pad) + pad, 3), np.float32)
-    for i, k in enumerate(kernels):
-        lo, hi = k.min(), k.max()
-        img = (k - lo) / (hi - lo) if hi > lo else np.full_like(k, 0.5)
-        r, c = divmod(i, per_row)
-        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = \
-            img.transpose(1, 2, 0)
-    return grid
-
-
 @torch.no_grad()
 def top5(model, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Images x (B, 3, S, S) -> (indices (B, 5), probabilities (B, 5)), eval mode."""

@@ -25,32 +25,49 @@ class Outcome:
     files: dict = field(default_factory=dict)    # extra small files for the record folder: name -> bytes
 
 
+# Scratch runs of this process that resumed from a checkpoint already there (recorded in the
+# provenance: a finished scratch run is reused, not retrained).
+REUSED: list[str] = []
+
+
 def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
-                   results: Path | None = None, seeds: list[int] | None = None) -> Path:
-    """Run `name` at `preset` and write its record under results/<name>/<preset>/."""
+                   results: Path | None = None, seeds: list[int] | None = None,
+                   force: bool = False) -> Path:
+    """Run `name` at `preset` and write its record under results/<name>/<preset>/ (checked
+    writable, and not already there unless `force`, before anything trains)."""
     module = get(name)
     if preset not in module.PRESETS:
         raise ConfigError(f"experiment {name!r} has no preset {preset!r}; choose one of "
                           f"{', '.join(module.PRESETS)}")
     cfg = resolve(preset, overrides or [], module.PRESETS[preset])
+    records.check_writable(name, preset, results, force)
     seeds = seeds if seeds is not None else getattr(module, "SEEDS", {}).get(preset, [cfg.seed])
     started = records.utc_now()
+    REUSED.clear()
     outcome: Outcome = module.run(cfg, preset, seeds)
     config = dict(base=cfg.to_dict(), variants=outcome.configs, overrides=overrides or [])
     prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
                                                   *(overrides or [])]),
-                              started=started, seeds=seeds, data=outcome.data)
-    path = records.write(name, preset, config=config, metrics=outcome.metrics,
-                         summary=outcome.summary, provenance=prov, root=results)
-    for file_name, content in outcome.files.items():     # e.g. §6.1's kernels, so the book needs no checkpoint
-        (path / file_name).write_bytes(content)
-    return path
+                              started=started, seeds=seeds, data=outcome.data,
+                              extra=dict(reused_checkpoints=list(REUSED)))
+    return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
+                         provenance=prov, root=results, force=force, files=outcome.files)
+
+
+def runs_root() -> Path:
+    """Where experiments keep their scratch checkpoints: $ALEXNET_RUNS, else a cache folder
+    outside the checkout ($XDG_CACHE_HOME/alexnet/runs, ~/.cache/alexnet/runs)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alexnet" / "runs"
+    return Path(os.environ.get("ALEXNET_RUNS", cache))
 
 
 def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
-    """Checkpoints of an experiment's runs, so an interrupted experiment resumes."""
-    runs = Path(os.environ.get("ALEXNET_RUNS", records.project_root() / "runs"))
-    return runs / experiment / preset / f"{variant}-seed{seed}"
+    """Checkpoints of an experiment's runs, so an interrupted experiment resumes; a run
+    found there already is noted in `REUSED` (and so in the record's provenance)."""
+    out = runs_root() / experiment / preset / f"{variant}-seed{seed}"
+    if (out / "checkpoint.pt").exists() and str(out) not in REUSED:
+        REUSED.append(str(out))
+    return out
 
 
 def run_variants(experiment: str, preset: str, base: Config, variants: dict[str, dict],

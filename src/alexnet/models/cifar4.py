@@ -18,13 +18,15 @@ from .registry import register
 
 # §3.3's constants (k, n, alpha, beta), tuned by the authors on ImageNet's raw-pixel inputs.
 PAPER_LRN = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
-# cuda-convnet's own CIFAR-10 LRN (layers-conv-local-11pct.cfg: size=5, scale=0.001,
-# pow=0.75, minDiv 1), in the paper's sum convention: cuda-convnet divides `scale` by the
-# window size (layer.py), so alpha = 0.001 / 5 per squared activity, on 0..255 pixels.
+# cuda-convnet's own CIFAR-10 LRN (layers-conv-local-11pct.cfg, final version, commit 35d0bc4
+# of dnouri/cuda-convnet: two `cmrnorm` layers with size=9, scale=0.001, pow=0.75; k = 1), in
+# the paper's sum convention: cuda-convnet divides `scale` by the window size (layer.py), so
+# alpha = 0.001 / 9 per squared activity, on 0..255 pixels. (An early version of the config,
+# March 2012, had one size-5 `rnorm`; an earlier record of ours used that by mistake.)
 # Our inputs are standardised (divided by the channel std, ~0.25 x 255 = 64 grey levels),
 # so activations are ~64x smaller and the same relative strength needs alpha * 64^2.
 PIXEL_STD = 64.0
-CUDA_CONVNET_LRN = dict(size=5, alpha=0.001 / 5 * PIXEL_STD ** 2, beta=0.75, k=1.0)
+CUDA_CONVNET_LRN = dict(size=9, alpha=0.001 / 9 * PIXEL_STD ** 2, beta=0.75, k=1.0)
 
 
 class Cifar4(nn.Module):

@@ -46,7 +46,7 @@ def channel_window_sum(x: torch.Tensor, lo: int, hi: int, groups: int) -> torch.
     slices there, which stride across memory; NCHW tensors take the shifted slices."""
     c = x.shape[1]
     if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-        m = band(c, groups, lo, hi).to(x.dtype)
+        m = band(c, groups, lo, hi).to(device=x.device, dtype=x.dtype)   # on x's device (GPU too)
         return torch.matmul(x.permute(0, 2, 3, 1), m).permute(0, 3, 1, 2)   # (B, C, H, W), channels_last
     return window_sum(x.unflatten(1, (groups, c // groups)), lo, hi).flatten(1, 2)
 

@@ -6,6 +6,7 @@ them all. Model modules import this file, never the package, so there is no impo
 """
 from __future__ import annotations
 
+from ..config import ConfigError
 from .init import INITS
 
 MODELS: dict = {}   # name -> factory(cfg, num_classes, in_channels)
@@ -21,7 +22,7 @@ def build_model(cfg, num_classes: int, in_channels: int):
     from `cfg.seed` (the same seed gives the same weights, whatever ran before)."""
     import torch
     if cfg.model not in MODELS:
-        raise ValueError(f"unknown model {cfg.model!r}; choose one of {', '.join(sorted(MODELS))}")
+        raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(sorted(MODELS))}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         model = MODELS[cfg.model](cfg, num_classes, in_channels)

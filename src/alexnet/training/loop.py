@@ -85,6 +85,16 @@ class Run:
         return self.dist.device
 
 
+def compiled(net: torch.nn.Module, cfg: Config) -> torch.nn.Module:
+    """`torch.compile(net)` when cfg.compile, falling back to eager per frame where
+    compilation fails (no compiler, an unsupported op): the run goes on, just slower."""
+    if not cfg.compile:
+        return net
+    import torch._dynamo
+    torch._dynamo.config.suppress_errors = True
+    return torch.compile(net)
+
+
 def check_every(device: torch.device) -> int:
     return 1 if device.type == "cpu" else 25
 
@@ -210,7 +220,7 @@ def _build(cfg: Config, dist, data: DataBundle, out_dir, log) -> Run:
     net = parallel.wrap(model, dist)                        # DDP, a column, ... or `model`
     mine = parallel.shard_data(data, dist)                  # this rank's rows of each batch
     steps = min(len(data.train), cfg.max_steps) if cfg.max_steps else len(data.train)
-    run = Run(cfg, parallel.unwrap(net), torch.compile(net) if cfg.compile else net, make_optimizer(net, cfg),
+    run = Run(cfg, parallel.unwrap(net), compiled(net, cfg), make_optimizer(net, cfg),
               Schedule(cfg), mine, dist, dist.checkpoint(out_dir), log, steps, check_every(dist.device))
     run.scaler = torch.amp.GradScaler(dist.device.type, enabled=needs_grad_scaler(
         dist.device, autocast_dtype(dist.device, cfg.precision)))
