@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 # pip here warns about every missing local index folder; keep the log readable.
 QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: venv test book clean data
+.PHONY: venv test book clean data lab gpu-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e ".[book,test,d2l]" 2>&1 | $(QUIET)
+	$(PY) -m pip install -q -e ".[book,test,d2l,jupyter,tensorboard]" 2>&1 | $(QUIET)
 	# d2l 1.0.3 pins ancient numpy/pandas/matplotlib: install it without its pins.
 	$(PY) -m pip install -q --no-deps d2l==1.0.3 2>&1 | $(QUIET)
 	$(PY) -c "import alexnet, torch, torchvision, d2l"
@@ -29,6 +29,21 @@ book: $(STAMP)
 
 data: $(STAMP)   # lay out ../shared/data (this workplace's offline copies) and print ALEXNET_DATA
 	$(PY) ../shared/data/prepare.py
+
+# JupyterLab at the repository root; chapters/*.md open as notebooks (jupytext's viewer, set
+# in .jupyter/labconfig/ and read through JUPYTER_CONFIG_PATH). Without ALEXNET_DATA, the
+# offline copies in ../shared/data are laid out first (when that folder exists).
+lab: $(STAMP)
+	if [ -z "$${ALEXNET_DATA:-}" ] && [ -f ../shared/data/prepare.py ]; then \
+	  eval "$$($(PY) ../shared/data/prepare.py | grep '^export ALEXNET_DATA=')"; fi; \
+	echo "ALEXNET_DATA=$${ALEXNET_DATA:-data}"; \
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS)
+
+# On a CUDA machine: the `cuda` tests and the paper preset's img/s on 1 (and 2) GPUs, in under
+# 10 minutes; elsewhere one line saying there is no GPU, exit 0.
+gpu-check: $(STAMP)
+	PYTHON=$(PY) scripts/gpu-check.sh
 
 clean:
 	rm -rf _build

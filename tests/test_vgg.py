@@ -8,7 +8,7 @@ from torch import nn
 from alexnet.config import resolve
 from alexnet.data.augment import grid_offsets, rescale, scale_crop_flip
 from alexnet.data.scale import ScaleLoader, cpu_scale
-from alexnet.evaluation.vgg_dense import (dense_posteriors, errors, fuse, grid_crops, multicrop_posteriors,
+from alexnet.evaluation.vgg_dense import (ImageSet, dense_posteriors, errors, fuse, grid_crops, multicrop_posteriors,
                                     posteriors, to_dense)
 from alexnet.models import build_model, count_parameters
 from alexnet.models.vgg import (CONFIGS, VGG, WEIGHT_LAYERS, conv_names, init_from_a, init_vgg,
@@ -99,7 +99,7 @@ def test_posteriors_methods_and_fusion():
     torch.manual_seed(0)
     model = vgg_small("A", num_classes=5).eval()
     images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
-    p = {m: posteriors(model, images, [0.5] * 3, [0.25] * 3, 40, m, grid=2, batch_size=4)
+    p = {m: posteriors(model, ImageSet(images, [0.5] * 3, [0.25] * 3, batch_size=4), 40, m, grid=2)
          for m in ("dense", "multi-crop", "dense+multi-crop")}
     for v in p.values():
         assert v.shape == (6, 5) and torch.allclose(v.sum(1), torch.ones(6))
@@ -108,7 +108,7 @@ def test_posteriors_methods_and_fusion():
     onehot = torch.eye(5)[y]
     assert errors(onehot, y) == dict(top1_err=0.0, top5_err=0.0)
     with pytest.raises(ValueError, match="smaller than"):
-        posteriors(model, images, [0.5] * 3, [0.25] * 3, 24)
+        posteriors(model, ImageSet(images, [0.5] * 3, [0.25] * 3), 24)
 
 
 def test_receptive_fields_of_stacked_3x3():

@@ -176,10 +176,15 @@ def load(experiment: str, preset: str | None = None, root: Path | None = None) -
                   json.loads((path / "summary.json").read_text()))
 
 
+def _count(n, noun: str) -> str:
+    """'1 thread', '2 threads', '? threads'."""
+    return f"{n} {noun}" if n == 1 else f"{n if n is not None else '?'} {noun}s"
+
+
 def provenance_line(rec: Record) -> str:
     """One line for a caption: hardware, preset, commit, seeds, date."""
     p, hw = rec.provenance, rec.provenance.get("hardware", {})
-    where = ", ".join(hw.get("gpus") or []) or f"{hw.get('cpu', '?')} ({hw.get('torch_threads', '?')} threads)"
+    where = ", ".join(hw.get("gpus") or []) or f"{hw.get('cpu', '?')} ({_count(hw.get('torch_threads'), 'thread')})"
     seeds = p.get("seeds") or []
     seed_txt = (f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}") if seeds else ""
     commit = p.get("git", {}).get("commit", "unknown")[:7] + ("+dirty" if p.get("git", {}).get("dirty") else "")

@@ -40,7 +40,7 @@ RELU_RECIPE = dict(CIFAR4, lrn=False)
 VGG_SMOKE = dict(dataset="synthetic", model="vgg_a_small", image_size=32, init="xavier", epochs=1,
                  batch_size=16, train_limit=64, val_limit=32, progress=False)
 VGG_CPU = dict(dataset="cifar10", model="vgg_a_small", image_size=32, width=2.0,
-               # He et al. 2015's init (zero biases): in a pilot, Glorot's (the paper's footnote) left
+               # He et al. 2015's init (zero biases): in a pilot, Glorot's (named in the paper's §3.1) left
                # the narrow 19-layer E at chance for 3 epochs; vgg_depth measures that as "E-glorot".
                init="kaiming",
                epochs=6, batch_size=128, lr=0.02, schedule="cosine",   # a short run: cosine, not plateau

@@ -278,9 +278,10 @@ def cpu_hours(root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def html(card: pd.DataFrame) -> str:
-    """The scorecard as an HTML table, each chapter name a link to its page."""
-    shown = card.assign(chapter=[f'<a href="{c}.html">{c}</a>' for c in card.chapter])
+def html(card: pd.DataFrame, base: str = "") -> str:
+    """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
+    chapters' folder relative to the page that shows it)."""
+    shown = card.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in card.chapter])
     return shown.to_html(index=False, escape=False, border=0, classes="scorecard")
 
 
@@ -292,3 +293,16 @@ def regime_table() -> pd.DataFrame:
             r[col] = (100 * r[col]).round(2)
     return r.rename(columns={"gap": "test − train error (points)",
                              "last3_span": "last 3 epochs' span (points)"}).set_index("experiment")
+
+
+HEADLINE = ("AlexNet has 60 million", "ReLU reaches 25%", "LRN on CIFAR-10", "Dropout reduces overfitting",
+            "VGG: error falls with depth")
+
+
+def headline(card: pd.DataFrame) -> pd.DataFrame:
+    """Five rows for the book's first page, and one more with the verdict counts."""
+    rows = card[[any(c.startswith(h) for h in HEADLINE) for c in card.claim]]
+    tally = ", ".join(f"{n} {v}" for v, n in counts(card).items() if n)
+    total = pd.DataFrame([dict(claim=f"All {len(card)} claims", paper="", ours=tally, scale="",
+                               verdict="", chapter="scorecard")])
+    return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter"]]

@@ -17,7 +17,7 @@ CONFIGS = ("A", "B", "C", "D", "E")
 
 def run(cfg, preset, seeds) -> Outcome:
     variants = {c: dict(model=model_name(c, cfg)) for c in CONFIGS}
-    variants["E-glorot"] = dict(model=model_name("E", cfg), init="xavier")   # §3.1 footnote's init
+    variants["E-glorot"] = dict(model=model_name("E", cfg), init="xavier")   # the Glorot init §3.1 names
     metrics, fingerprint, configs = run_variants(
         "vgg_depth", preset, cfg, variants, seeds,
         on_result=lambda variant, seed, result: dict(params=count_parameters(result.model)))

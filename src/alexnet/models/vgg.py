@@ -34,7 +34,7 @@ CONFIGS: dict[str, list[str]] = {
     "B": _B12 + ["conv3-256", "conv3-256", "maxpool", "conv3-512", "conv3-512", "maxpool",
                  "conv3-512", "conv3-512", "maxpool"],
     # C: B plus a 1x1 convolution at the end of blocks 3-5 ("a linear projection ... followed by
-    # the rectification", §2.2): more non-linearity without changing the receptive field.
+    # the rectification", §2.3): more non-linearity without changing the receptive field.
     "C": _B12 + ["conv3-256", "conv3-256", "conv1-256", "maxpool", "conv3-512", "conv3-512", "conv1-512",
                  "maxpool", "conv3-512", "conv3-512", "conv1-512", "maxpool"],
     "D": _B12 + ["conv3-256"] * 3 + ["maxpool"] + ["conv3-512"] * 3 + ["maxpool"]

@@ -71,7 +71,7 @@ def sweep_table(record) -> pd.DataFrame:
     s = record.summary
     table = pd.concat({seed: pd.DataFrame(s[f"seed{seed}"]["sweep"]) for seed in record.provenance["seeds"]},
                       names=["seed", "learning rate"])
-    return table.rename(columns=lambda a: f"{a}: error after {s['sweep_epochs']} epochs")
+    return table.rename(columns=lambda a: f"{a}: error after {s['sweep_epochs']} epoch{'' if s['sweep_epochs'] == 1 else 's'}")
 
 
 def seeds_table(record) -> pd.DataFrame:

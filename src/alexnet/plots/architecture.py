@@ -35,4 +35,6 @@ def column_diagram(table, columns: int = 2):
 def _box(ax, x, y, label, color, hatch=False):
     ax.add_patch(FancyBboxPatch((x, y), 0.09, 0.3, boxstyle="round,pad=0.005", fc=color, ec="#333333",
                                 alpha=0.85, lw=0.8, hatch="//" if hatch else None))
-    ax.text(x + 0.045, y + 0.15, label, ha="center", va="center", fontsize=7, color="white")
+    # the label on a white box: legible over the hatching of the layers that cross columns
+    ax.text(x + 0.045, y + 0.15, label, ha="center", va="center", fontsize=7, color="#222222",
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
