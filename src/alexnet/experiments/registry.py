@@ -11,7 +11,7 @@ from ..config import ConfigError
 
 PACKAGE = __name__.rpartition(".")[0]          # alexnet.experiments
 # Modules of the package that are machinery, not experiments.
-NOT_EXPERIMENTS = ("registry", "runner", "presets", "paper_tables", "scorecard")
+NOT_EXPERIMENTS = ("registry", "runner", "presets", "paper_tables", "scorecard", "claims")
 
 
 def names() -> list[str]:
