@@ -141,3 +141,11 @@ def headline(card: pd.DataFrame) -> pd.DataFrame:
     total = pd.DataFrame([dict(claim=f"All {len(card)} claims", paper="", ours=tally, scale="",
                                verdict="", chapter="scorecard")])
     return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter"]]
+
+
+LONG_RECORDS = ("dropout", "pooling", "augmentation", "weight_decay", "two_columns", "depth_ablation", "lrn_cifar")
+
+
+def long_records(preset: str = "long") -> list:
+    """The committed `long` records, in the order the scorecard lists their claims."""
+    return [r for r in (_record(name, (preset,)) for name in LONG_RECORDS) if r is not None]

@@ -51,3 +51,28 @@ def confusion(matrix, classes: list[str], record=None, text: str = "", title: st
     fig.tight_layout()
     caption(fig, record, text)
     return fig
+
+
+def regime_curves(records_: list, text: str = ""):
+    """One panel per run record: training error (dashed) and test error (solid) per epoch,
+    one colour per variant, averaged over seeds — is the record in the paper's regime (the
+    unregularised variant overfits, the test error settles)? `records_`: loaded records
+    whose metrics have variant, epoch, train_err and val_top1_err."""
+    n = max(len(records_), 1)
+    ncols = min(n, 3)
+    fig, axes = figure(ncols=ncols, nrows=-(-n // ncols), width=4.0 * ncols, height=3.0 * -(-n // ncols),
+                       squeeze=False)
+    for ax, rec in zip(axes.flat, records_):
+        m = rec.metrics.dropna(subset=["val_top1_err"])
+        mean = m.groupby(["variant", "epoch"], sort=False)[["train_err", "val_top1_err"]].mean()
+        for i, variant in enumerate(dict.fromkeys(m.variant)):
+            rows, color = mean.loc[variant], CYCLE[i % len(CYCLE)]
+            ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.7)
+            ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, label=variant)
+        ax.set(title=f"{rec.experiment}/{rec.preset}", xlabel="epoch", ylabel="error %")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(records_):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    caption(fig, None, text)
+    return fig
