@@ -101,12 +101,13 @@ def load_checkpoint_file(path, map_location="cpu", mmap: bool = False) -> dict:
         state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as err:                                # torch, zip and pickle errors alike
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        if "Weights only load failed" in str(err):
+        if "Weights only load failed" in str(err) and "GLOBAL" in str(err):   # a class or function inside
             raise CheckpointError(f"{path} holds objects other than tensors and numbers and was refused "
                                   "(checkpoints load with weights_only=True, never as code); "
                                   "use a checkpoint written by alexnet") from None
+        detail = next((line.strip() for line in str(err).splitlines() if "Unsupported operand" in line), first)
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt: "
-                              f"{type(err).__name__}: {first[:120]}); delete it to start afresh") from None
+                              f"{type(err).__name__}: {detail[:120]}); delete it to start afresh") from None
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
         raise CheckpointError(f"{path} is not an alexnet checkpoint (no model weights in it)")
     return state
