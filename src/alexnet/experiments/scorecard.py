@@ -37,10 +37,16 @@ def _record(experiment: str, order) -> records.Record | None:
 
 
 def _scale_text(rec: records.Record) -> str:
+    """Dataset, training images, epochs actually trained (from the metrics) and the preset."""
     base = rec.config.get("base", rec.config)
     images = base.get("train_limit") or "all"
     images = f"{images:,}" if isinstance(images, int) else images
-    return f"{base.get('dataset')}, {images} images, {base.get('epochs')} epochs, `{rec.preset}`"
+    epochs = base.get("epochs")
+    if "epoch" in rec.metrics and rec.metrics.epoch.notna().any():
+        epochs = int(rec.metrics.epoch.max())
+    data = rec.provenance.get("data", {})
+    dataset = "ImageNet 10-class sample" if data.get("folder") == "imagenet-sample" else base.get("dataset")
+    return f"{dataset}, {images} images, {epochs} epochs, {rec.preset}"
 
 
 def _ours(effects: list[float], unit: str) -> str:
