@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from . import COLORS, caption, figure
+from . import COLORS, CYCLE, caption, figure
+from .regularisation import missing_line, placeholder
 
 ACTS = {"ReLU  max(0, x)": torch.relu, "tanh": torch.tanh, "logistic  1/(1+e^-x)": torch.sigmoid}
 
@@ -124,4 +125,97 @@ def lrn_time_figure(record):
         ax.legend(fontsize=8)
     caption(fig, record, "Orange: LRN layers (solid: analytic backward; hatched: autograd). Blue: convolutions.")
     fig.tight_layout()
+    return fig
+
+
+# §3.1, Figure 1 read off the paper's figure: epochs to 25% training error (solid ReLU line
+# at about 6 epochs, dashed tanh line at about 35; "six times faster").
+PAPER_FIGURE1 = {"relu": 6, "tanh": 35}
+
+
+def figure1_vs_paper(record):
+    """Figure 1 from the record (one line per seed), with the epochs at which the paper's
+    lines reach 25% marked on the 25% line (Figure 1, read off the figure)."""
+    fig, ax = figure(width=7.2, height=3.8)
+    ax.set_xlim(0, max(PAPER_FIGURE1.values()) + 2)
+    figure1(record, ax=ax)
+    target = record.summary["target"]
+    for act, epochs in PAPER_FIGURE1.items():
+        ax.plot([epochs], [target], marker="v", ms=9, color=COLORS[act], ls="none",
+                label=f"paper: {'ReLU' if act == 'relu' else 'tanh'} reaches {target:.0%} (~{epochs} epochs)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    caption(fig, record, "Running training error per epoch at each activation's best swept rate; "
+                         "triangles: where the paper's Figure 1 lines reach 25%.")
+    return fig
+
+
+SAT_LABELS = {"tanh-xavier": "tanh, Glorot init (Figure 1's)", "tanh-paper": "tanh, N(0, 0.01) (§5's)",
+              "tanh-kaiming": "tanh, He init (2× Glorot's variance)", "relu-xavier": "ReLU, Glorot init"}
+
+
+def saturation_figure(record):
+    """Left: share of tanh pre-activations beyond ±2 (mean of conv1-3) per epoch, per
+    initialisation. Middle: ReLU's share of units off (x <= 0). Right: running training error.
+    No record: a note saying how to make it."""
+    if record is None:
+        return placeholder(missing_line("saturation", "cpu", None))
+    m = record.metrics.groupby(["variant", "epoch"], sort=False)[["mean_share", "train_err"]].mean()
+    fig, (ax1, ax2, ax3) = figure(ncols=3, width=11.5, height=3.4)
+    for i, variant in enumerate(dict.fromkeys(record.metrics.variant)):
+        rows, color = m.loc[variant], CYCLE[i % len(CYCLE)]
+        (ax2 if variant.startswith("relu") else ax1).plot(rows.index, 100 * rows.mean_share, "o-", ms=3,
+                                                           color=color, label=SAT_LABELS.get(variant, variant))
+        ax3.plot(rows.index, 100 * rows.train_err, "o-", ms=3, color=color, label=SAT_LABELS.get(variant, variant))
+    ax1.set(xlabel="epoch", ylabel="% of units with |x| > 2", title="tanh units saturated")
+    ax2.set(xlabel="epoch", ylabel="% of units with x ≤ 0", title="ReLU units off")
+    ax3.set(xlabel="epoch", ylabel="running training error %", title="training error")
+    ax1.legend(fontsize=7), ax3.legend(fontsize=7)
+    for ax in (ax1, ax2, ax3):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    caption(fig, record, "Shares measured after every epoch on one fixed batch of training images, "
+                         "mean over conv1–conv3.")
+    return fig
+
+
+def saturation_table(record) -> pd.DataFrame:
+    """Per variant and layer: the share (%) at initialisation, after one epoch and at the end."""
+    m = record.metrics
+    layers = [c for c in ("conv1", "conv2", "conv3", "mean_share") if c in m]
+    at = lambda e: (100 * m[m.epoch == e].groupby("variant", sort=False)[layers].mean()).round(1)
+    return pd.concat({"at init": at(0), "after epoch 1": at(min(1, m.epoch.max())), f"after epoch {m.epoch.max()}":
+                      at(m.epoch.max())}, axis=1).rename(index=SAT_LABELS, columns={"mean_share": "mean"})
+
+
+def lrn_cifar_figure(record):
+    """cuda-convnet's 13pct / 11pct pair: left, training (dashed) and centre-crop test (solid)
+    error per epoch, mean over seeds; right, the test-error gap 13pct - 11pct at equal epochs,
+    one dot per seed, and at the end the gap of the 10-view test error. No record: a note."""
+    if record is None:
+        return placeholder(missing_line("lrn_cifar", "long", None))
+    m, s = record.metrics, record.summary
+    fig, (ax1, ax2) = figure(ncols=2, width=10, height=3.5)
+    mean = m.groupby(["variant", "epoch"])[["train_err", "val_top1_err"]].mean()
+    for variant, color in (("13pct", COLORS["tanh"]), ("11pct", COLORS["relu"])):
+        rows = mean.loc[variant]
+        ax1.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.7)
+        ax1.plot(rows.index, 100 * rows.val_top1_err, "o-", ms=3, color=color, label=f"{variant} (test; dashed: train)")
+    ax1.set(xlabel="epoch", ylabel="error %", title="13pct vs 11pct, centre-crop test error")
+    ax1.legend(fontsize=8)
+    gap = pd.DataFrame(s["gap_by_epoch"])
+    ax2.plot(gap.epoch, 100 * gap["mean"], "o-", ms=3, color="#444444", label="mean over seeds")
+    ax2.plot(gap.epoch.repeat(gap["values"].str.len()), 100 * gap["values"].explode().astype(float), ".",
+             color="#999999", label="one seed")
+    ax2.scatter([gap.epoch.max() + 0.5] * len(s["gap_val_top1_err_multiview"]["values"]),
+                [100 * v for v in s["gap_val_top1_err_multiview"]["values"]], marker="D", color=COLORS["relu"],
+                label="10-view test, after the last epoch")
+    ax2.axhline(100 * s["paper"]["gap"], color=COLORS["paper"], ls=":", lw=1, label="the paper: 13% − 11%")
+    ax2.axhline(0, color="#999999", lw=0.6)
+    ax2.set(xlabel="epoch", ylabel="points", title="test error 13pct − 11pct (positive: LRN's way)")
+    ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    caption(fig, record)
     return fig
