@@ -156,36 +156,23 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def one_line(err: BaseException) -> str:
-    """The error's message on one line (what is wrong — what to do)."""
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if isinstance(err, USAGE_ERRORS + RUNTIME_ERRORS) else f"{type(err).__name__}: {text}"
-
-
-def _error_types():
-    """(usage errors -> exit 2, data/runtime errors -> exit 1), imported lazily."""
+def error_kinds() -> tuple[tuple, tuple]:
+    """(usage errors -> exit 2, data/runtime errors -> exit 1), imported when a command fails."""
+    from .data import DataError
     from .records import RecordExists
-    usage = [ConfigError, RecordExists]
-    try:
-        from .training.checkpoint import ResumeMismatch
-        usage.append(ResumeMismatch)
-    except ImportError:  # pragma: no cover
-        pass
-    runtime = [OSError]
-    for module, name in (("data", "DataError"), ("training.loop", "NonFiniteLoss"),
-                         ("training.checkpoint", "CheckpointError")):
-        try:
-            runtime.append(getattr(__import__(f"alexnet.{module}", fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(usage), tuple(runtime)
+    from .training.checkpoint import CheckpointError, ResumeMismatch
+    from .training.guard import NonFiniteLoss
+    return (ConfigError, RecordExists, ResumeMismatch), (OSError, DataError, NonFiniteLoss, CheckpointError)
 
 
-USAGE_ERRORS, RUNTIME_ERRORS = (ConfigError,), (OSError,)
+def one_line(err: BaseException, known: tuple) -> str:
+    """The error's message on one line (what is wrong — what to do); an unexpected error
+    type is named."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if isinstance(err, known) else f"{type(err).__name__}: {text}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    global USAGE_ERRORS, RUNTIME_ERRORS
     args, rest = parser().parse_known_args(argv)
     unknown = [a for a in rest if "=" not in a]
     if unknown:
@@ -196,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "force", False):
         os.environ["ALEXNET_FORCE"] = "1"            # records.write reads it (run and bench)
     debug = args.debug or os.environ.get("ALEXNET_DEBUG") == "1"
-    USAGE_ERRORS, RUNTIME_ERRORS = _error_types()
     try:
         return args.fn(args)
     except KeyboardInterrupt:
@@ -205,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:                          # one line, unless --debug
         if debug:
             raise
-        print(f"alexnet: {one_line(err)}", file=sys.stderr)
-        return 2 if isinstance(err, USAGE_ERRORS) else 1
+        usage, runtime = error_kinds()
+        print(f"alexnet: {one_line(err, usage + runtime)}", file=sys.stderr)
+        return 2 if isinstance(err, usage) else 1
 
 
 if __name__ == "__main__":

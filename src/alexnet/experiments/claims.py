@@ -174,3 +174,8 @@ CLAIMS = [
     Claim("VGG: dense evaluation ≡ the fully connected net at 224 (§3.2)", "equivalence", "vgg", holds=_dense_equals_fc),
     Claim("§5's update rule ≡ torch's SGD at a constant rate", "equivalence", "learning", holds=_update_rule),
 ]
+
+
+def select(*starts: str) -> list[Claim]:
+    """The claims whose text starts with any of `starts` (how a chapter picks its rows)."""
+    return [c for c in CLAIMS if c.claim.startswith(starts)]
