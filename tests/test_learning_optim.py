@@ -105,3 +105,24 @@ def test_training_under_optimizer_paper_follows_papersgd_after_a_rate_drop():
     after = (weights("paper", 2) - weights("sgd", 2)).abs().max().item()
     assert before < 1e-5                          # the same recursion at a constant rate
     assert after > 100 * max(before, 1e-7)        # the paper's velocity keeps the old speed
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_fused_torch_sgd_equals_the_per_tensor_loop(nesterov):
+    from alexnet.training.optim import torch_sgd
+
+    def factory(fused):
+        def make(params, lr):
+            params = list(params)
+            groups = [dict(params=[p for p in params if p.dim() > 1], weight_decay=5e-4),
+                      dict(params=[p for p in params if p.dim() <= 1], weight_decay=0.0)]
+            kw = dict(lr=lr, momentum=0.9, nesterov=nesterov)
+            opt = torch_sgd(groups, fused, **kw)
+            assert bool(opt.defaults["fused"]) is fused
+            return opt
+        return make
+
+    lrs = [0.05] * 4 + [0.005] * 4
+    fused, loop = _run(factory(True), lrs), _run(factory(False), lrs)
+    torch.testing.assert_close(fused, loop, rtol=1e-15, atol=1e-15)
+    assert not torch.equal(fused, _run(factory(False), [0.05] * 8))     # the test can see a difference

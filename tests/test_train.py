@@ -13,8 +13,14 @@ def weights(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path, monkeypatch):
-    cfg = resolve("smoke", ["epochs=3", "checkpoint_every=2"])
+# the records' path, and the modern warm-up recipe's pieces: a per-step schedule, label
+# smoothing, the fused kernels (compile=true: C++ LRN on channels_last, fused SGD)
+MODERN = ["schedule=warmup_cosine", "warmup_epochs=1", "label_smoothing=0.1", "compile=true", "channels_last=true"]
+
+
+@pytest.mark.parametrize("extra", [[], MODERN], ids=["plain", "modern"])
+def test_interrupted_run_resumes_to_bitwise_identical_weights(tmp_path, monkeypatch, extra):
+    cfg = resolve("smoke", ["epochs=3", "checkpoint_every=2", *extra])
     straight = train(cfg, out_dir=tmp_path / "a", log=lambda *_: None)
 
     # Stop the second run mid-epoch, as SIGTERM would, then resume it.
@@ -75,6 +81,24 @@ def test_plateau_schedule_divides_by_ten_three_times():
     assert [step.after_epoch(e, 0) for e in range(4)] == pytest.approx([0.01, 0.001, 0.001, 1e-4])
     assert math.isclose(Schedule(resolve("paper", ["schedule=cosine", "epochs=2"])).after_epoch(1, 0), 0.0,
                         abs_tol=1e-12)
+
+
+
+def test_warmup_cosine_rises_linearly_then_falls_to_zero_by_step():
+    s = Schedule(resolve("paper", ["schedule=warmup_cosine", "epochs=4", "warmup_epochs=1", "lr=0.1"]))
+    steps = 10
+    lrs = [s.at_step(e, k, steps) for e in range(4) for k in range(steps)]
+    assert lrs[:10] == pytest.approx([0.01 * (k + 1) for k in range(10)])          # 0.01 .. 0.1 over epoch 1
+    assert lrs[10] == pytest.approx(0.1) and lrs[25] == pytest.approx(0.05)         # cosine: half way at 2.5
+    assert all(a > b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] < 0.0003
+    assert Schedule(resolve("paper")).at_step(0, 0, steps) is None                    # per-epoch kinds
+
+
+def test_label_smoothing_reaches_the_loss():
+    base = ["epochs=1", "train_limit=32", "init=xavier"]
+    plain, smooth = (train(resolve("smoke", base + extra), log=lambda *_: None).history[0]["train_loss"]
+                     for extra in ([], ["label_smoothing=0.5"]))
+    assert smooth != plain
 
 
 def test_bf16_channels_last_runs():

@@ -35,7 +35,9 @@ class Config:
     weight_decay: float = 5e-4     # §5: 0.0005, "not merely a regularizer"
     nesterov: bool = False
     optimizer: str = "paper"       # paper: §5's update rule (PaperSGD) | sgd: torch.optim.SGD (equal at a constant lr)
-    schedule: str = "plateau"      # plateau (§5: ÷10 when val error stops improving) | step | cosine | constant
+    schedule: str = "plateau"      # plateau (§5: ÷10 when val error stops improving) | step | cosine | constant | warmup_cosine (per step)
+    warmup_epochs: float = 0.0     # warmup_cosine: linear rise from 0 over this many epochs, then cosine to 0
+    label_smoothing: float = 0.0   # cross-entropy against (1 - e) one-hot + e/classes (0: the paper's plain loss)
     lr_drops: int = 3              # §5: "reduced three times prior to termination"
     patience: int = 2              # epochs without val improvement before a plateau drop
     step_every: int = 30           # step schedule: ÷10 every this many epochs (torchvision's recipe)
@@ -63,7 +65,7 @@ class Config:
     device: str = "auto"           # auto | cpu | cuda | cuda:1 ...
     precision: str = "fp32"        # fp32 | bf16 (autocast; also on CPUs with AVX-512 bf16) | fp16
     channels_last: bool = False
-    compile: bool = False          # torch.compile the model
+    compile: bool = False          # fused kernels: §3.3's LRN in C++ (built on first use) and fused SGD; off: the records' path
     threads: int = 0               # torch intra-op threads (0: leave torch's default)
     parallel: str = "auto"         # several devices: none | ddp | columns (§3.2's split) | weird_trick; auto: ddp under torchrun
     # --- bookkeeping ------------------------------------------------------------------
@@ -89,7 +91,7 @@ class Config:
 
 CHOICES = {
     "dataset": ("synthetic", "fashion_mnist", "cifar10", "imagenet", "imagenet_sample"),
-    "schedule": ("plateau", "step", "cosine", "constant"),
+    "schedule": ("plateau", "step", "cosine", "constant", "warmup_cosine"),
     "init": ("paper", "kaiming", "xavier", "torch", "vgg"),
     "activation": ("relu", "tanh"),
     "pool": ("overlap", "plain"),
@@ -111,7 +113,7 @@ RANGES = {
     "dropout": (0.0, "open", 1.0), "width": ("open", 0.0, 64.0), "pca_std": (0.0, 10.0),
     "train_limit": (0, None), "val_limit": (0, None), "workers": (0, 256), "cache_images": (0, None),
     "threads": (0, 1024), "seed": (0, 2 ** 63 - 1), "max_steps": (0, None), "checkpoint_every": (0, None),
-    "keep_checkpoints": (1, 10), "max_loss_ratio": ("open", 1.0, 1e6), "log_every": (1, None),
+    "keep_checkpoints": (1, 10), "warmup_epochs": (0.0, 10_000.0), "label_smoothing": (0.0, "open", 1.0), "max_loss_ratio": ("open", 1.0, 1e6), "log_every": (1, None),
 }
 
 # What the three scales change from the paper's defaults; experiments add their own.

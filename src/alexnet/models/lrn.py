@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from . import lrn_kernel
+
 
 def window_sum(x: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
     """sum_{j=i-lo}^{i+hi} x[:, :, j] over dim 2 of (B, G, C, H, W), zeros beyond the ends.
@@ -77,13 +79,16 @@ class _LRN(torch.autograd.Function):
         return grad.addcmul_(g, scale), None, None, None, None, None
 
 
-def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
-                        beta: float = 0.75, k: float = 2.0, groups: int = 1) -> torch.Tensor:
+def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 2.0, groups: int = 1, fused: bool = False) -> torch.Tensor:
     """The paper's formula on a (B, C, H, W) tensor; with `groups`, channels are normalised
-    within their group only (the two columns of §3.2 each normalise their own 48 maps)."""
+    within their group only (the two columns of §3.2 each normalise their own 48 maps).
+    `fused`: one C++ kernel per direction where it applies (`lrn_kernel`, compile=true)."""
     if a.dim() != 4 or a.shape[1] % groups:
         raise ValueError(f"local_response_norm wants (B, C, H, W) with C divisible by groups={groups}; "
                          f"got shape {tuple(a.shape)}")
+    if fused and lrn_kernel.applies(a):
+        return lrn_kernel.FusedLRN.apply(a, size, alpha, beta, k, groups)
     return _LRN.apply(a, size, alpha, beta, k, groups)
 
 
@@ -102,10 +107,19 @@ class LocalResponseNorm(nn.Module):
                  groups: int = 1):
         super().__init__()
         self.size, self.alpha, self.beta, self.k, self.groups = size, alpha, beta, k, groups
+        self.fused = False            # `fuse(model)` (compile=true): the C++ kernel
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        return local_response_norm(a, self.size, self.alpha, self.beta, self.k, self.groups)
+        return local_response_norm(a, self.size, self.alpha, self.beta, self.k, self.groups, self.fused)
 
     def extra_repr(self) -> str:
         return (f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
                 + (f", groups={self.groups}" if self.groups > 1 else ""))
+
+
+def fuse(model: nn.Module) -> nn.Module:
+    """compile=true: every LocalResponseNorm in `model` runs the fused kernel where it applies."""
+    for m in model.modules():
+        if isinstance(m, LocalResponseNorm):
+            m.fused = True
+    return model

@@ -19,7 +19,8 @@ def register(name: str, factory) -> None:
 
 def build_model(cfg, num_classes: int, in_channels: int):
     """The network `cfg.model` names, with the config's switches, initialised as `cfg.init`
-    from `cfg.seed` (the same seed gives the same weights, whatever ran before)."""
+    from `cfg.seed` (the same seed gives the same weights, whatever ran before); with
+    `cfg.compile`, its LRN layers use the fused kernel (`lrn_kernel`)."""
     import torch
     if cfg.model not in MODELS:
         raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(sorted(MODELS))}")
@@ -27,4 +28,7 @@ def build_model(cfg, num_classes: int, in_channels: int):
         torch.manual_seed(cfg.seed)
         model = MODELS[cfg.model](cfg, num_classes, in_channels)
         INITS[cfg.init](model)
+    if cfg.compile:
+        from .lrn import fuse
+        fuse(model)
     return model

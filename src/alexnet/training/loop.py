@@ -64,7 +64,7 @@ class Run:
     """One run's state: what every step needs besides the batch."""
     cfg: Config
     model: torch.nn.Module              # the unwrapped model (what a checkpoint holds)
-    net: torch.nn.Module                # what steps: the wrapped (DDP, a column ...), maybe compiled
+    net: torch.nn.Module                # what steps: the wrapped (DDP, a column ...)
     opt: torch.optim.Optimizer
     schedule: Schedule
     data: DataBundle                    # this rank's share of every batch
@@ -85,16 +85,6 @@ class Run:
         return self.dist.device
 
 
-def compiled(net: torch.nn.Module, cfg: Config) -> torch.nn.Module:
-    """`torch.compile(net)` when cfg.compile, falling back to eager per frame where
-    compilation fails (no compiler, an unsupported op): the run goes on, just slower."""
-    if not cfg.compile:
-        return net
-    import torch._dynamo
-    torch._dynamo.config.suppress_errors = True
-    return torch.compile(net)
-
-
 def check_every(device: torch.device) -> int:
     return 1 if device.type == "cpu" else 25
 
@@ -108,7 +98,11 @@ def _step(run: Run, epoch: int, step: int, x, y):
         x = x.contiguous(memory_format=torch.channels_last)
     with autocast(run.device, cfg.precision):
         logits = run.net(x)
-    loss = F.cross_entropy(logits.float(), y)
+    lr = run.schedule.at_step(epoch, step, run.steps)
+    if lr is not None:                                      # a per-step schedule (warmup_cosine)
+        for group in run.opt.param_groups:
+            group["lr"] = lr
+    loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
     run.opt.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
     run.scaler.step(run.opt)
@@ -155,7 +149,8 @@ def run_epoch(run: Run, epoch: int, start: int, totals: dict) -> dict:
     val = parallel.reduce_eval(evaluate(run.net, run.data.val.batches(epoch), run.device, cfg.precision,
                                         cfg.channels_last), run.dist)
     seen = parallel.reduce_totals(totals, run.dist)         # every rank's images
-    row = epoch_row(epoch, run.schedule.lr, seen, val, seconds, whole=start == 0)   # a resumed epoch's rate would mislead
+    row = epoch_row(epoch, run.opt.param_groups[0]["lr"], seen, val, seconds,   # lr: the last step's
+                    whole=start == 0)                       # a resumed epoch's images/s would mislead
     run.history.append(row)
     run.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     run.schedule.after_epoch(epoch, val["top1_err"])
@@ -220,7 +215,7 @@ def _build(cfg: Config, dist, data: DataBundle, out_dir, log) -> Run:
     net = parallel.wrap(model, dist)                        # DDP, a column, ... or `model`
     mine = parallel.shard_data(data, dist)                  # this rank's rows of each batch
     steps = min(len(data.train), cfg.max_steps) if cfg.max_steps else len(data.train)
-    run = Run(cfg, parallel.unwrap(net), compiled(net, cfg), make_optimizer(net, cfg),
+    run = Run(cfg, parallel.unwrap(net), net, make_optimizer(net, cfg),
               Schedule(cfg), mine, dist, dist.checkpoint(out_dir), log, steps, check_every(dist.device))
     run.scaler = torch.amp.GradScaler(dist.device.type, enabled=needs_grad_scaler(
         dist.device, autocast_dtype(dist.device, cfg.precision)))

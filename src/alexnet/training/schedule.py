@@ -1,6 +1,7 @@
 """Learning-rate schedules. §5: "divide the learning rate by 10 when the validation error
 rate stopped improving with the current learning rate ... reduced three times prior to
-termination". Also the step schedule of torchvision's recipe, cosine, and constant."""
+termination". Also the step schedule of torchvision's recipe, cosine, constant, and a modern
+per-step one, warmup_cosine (linear warm-up, then cosine to zero: one cycle over the run)."""
 from __future__ import annotations
 
 import math
@@ -13,6 +14,17 @@ class Schedule:
         self.kind, self.base, self.epochs = cfg.schedule, cfg.lr, cfg.epochs
         self.patience, self.max_drops, self.step_every = cfg.patience, cfg.lr_drops, cfg.step_every
         self.lr, self.best, self.bad_epochs, self.drops = cfg.lr, math.inf, 0, 0
+        self.warmup = cfg.warmup_epochs
+
+    def at_step(self, epoch: int, step: int, steps: int) -> float | None:
+        """warmup_cosine: the rate for step `step` of `steps` in `epoch` (a function of the
+        position alone, so a resumed run gets the same rates); None for the per-epoch kinds."""
+        if self.kind != "warmup_cosine":
+            return None
+        t = epoch + step / steps                                    # epochs done, fractional
+        if t < self.warmup:
+            return self.base * (t + 1 / steps) / self.warmup        # never 0 on the first step
+        return 0.5 * self.base * (1 + math.cos(math.pi * (t - self.warmup) / max(self.epochs - self.warmup, 1e-9)))
 
     def after_epoch(self, epoch: int, val_error: float) -> float:
         """Call with the finished epoch's index (0-based) and its validation error."""

@@ -1,0 +1,87 @@
+"""The fused C++ LRN kernel (compile=true) against the eager formula, and its fallback."""
+import warnings
+
+import pytest
+import torch
+
+from alexnet.config import resolve
+from alexnet.models import build_model, local_response_norm
+from alexnet.models import lrn_kernel
+from alexnet.models.lrn import LocalResponseNorm
+
+needs_kernel = pytest.mark.skipif(not lrn_kernel.available(), reason="the C++ LRN kernel could not be built here")
+
+# (size, alpha, beta, k, groups): the paper's (§3.3), cuda-convnet's size 9, an odd beta (pow path)
+SETTINGS = [(5, 1e-3, 0.75, 2.0, 1), (5, 1e-3, 0.75, 2.0, 2), (9, 1e-3, 0.75, 1.0, 1), (4, 1e-3, 0.6, 2.0, 2)]
+
+
+def channels_last(*shape, dtype=torch.float64, scale=30.0):
+    return (torch.randn(*shape, dtype=torch.float64) * scale).to(dtype).contiguous(memory_format=torch.channels_last)
+
+
+@needs_kernel
+@pytest.mark.parametrize("size,alpha,beta,k,groups", SETTINGS)
+def test_fused_equals_the_eager_formula_in_float64(size, alpha, beta, k, groups):
+    a = channels_last(3, 12, 4, 5).requires_grad_()
+    ref = a.detach().clone().requires_grad_()
+    g = torch.randn(3, 12, 4, 5, dtype=torch.float64)
+    out = local_response_norm(a, size, alpha, beta, k, groups, fused=True)
+    want = local_response_norm(ref, size, alpha, beta, k, groups)
+    assert out.grad_fn.name().startswith("FusedLRN") and out.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, want, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(*(torch.autograd.grad(o, x, g)[0] for o, x in ((out, a), (want, ref))),
+                               rtol=1e-12, atol=1e-12)
+
+
+@needs_kernel
+@pytest.mark.parametrize("size,alpha,beta,k,groups", SETTINGS)
+def test_fused_passes_gradcheck(size, alpha, beta, k, groups):
+    a = channels_last(2, 8, 3, 2, scale=20.0).requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: local_response_norm(x, size, alpha, beta, k, groups, fused=True), (a,))
+
+
+@needs_kernel
+def test_fused_bf16_is_at_least_as_close_to_float64_as_eager_bf16():
+    a = channels_last(16, 96, 7, 7, dtype=torch.bfloat16)
+    g = channels_last(16, 96, 7, 7, dtype=torch.bfloat16, scale=1.0)
+    exact = a.double().requires_grad_()
+    want = local_response_norm(exact, groups=2)
+    want_grad, = torch.autograd.grad(want, exact, g.double())
+    errors = {}
+    for fused in (False, True):
+        x = a.clone().requires_grad_()
+        out = local_response_norm(x, groups=2, fused=fused)
+        grad, = torch.autograd.grad(out, x, g)
+        assert out.dtype == grad.dtype == torch.bfloat16
+        errors[fused] = ((out.double() - want).abs().max(), (grad.double() - want_grad).abs().max())
+    assert errors[True][0] <= errors[False][0] and errors[True][1] <= errors[False][1] * 1.01, errors
+
+
+def test_nchw_inputs_and_a_failed_build_take_the_eager_path(monkeypatch):
+    a = torch.randn(2, 8, 3, 3, dtype=torch.float64)
+    nchw = local_response_norm(a.clone().requires_grad_(), fused=True)
+    assert nchw.grad_fn.name().startswith("_LRN")
+    monkeypatch.setattr(lrn_kernel, "available", lambda: False)
+    out = local_response_norm(a.contiguous(memory_format=torch.channels_last).requires_grad_(), fused=True)
+    assert out.grad_fn.name().startswith("_LRN")
+    torch.testing.assert_close(out, local_response_norm(a))
+
+
+def test_a_build_failure_warns_once_and_falls_back(monkeypatch):
+    import torch.utils.cpp_extension as ext
+    monkeypatch.setattr(ext, "load", lambda **kw: (_ for _ in ()).throw(RuntimeError("no compiler")))
+    lrn_kernel._module.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert not lrn_kernel.available() and not lrn_kernel.available()
+        assert len(caught) == 1 and "no compiler" in str(caught[0].message)
+    finally:
+        lrn_kernel._module.cache_clear()
+
+
+def test_compile_switch_fuses_every_lrn_layer():
+    for compile_ in (False, True):
+        net = build_model(resolve("smoke", [f"compile={str(compile_).lower()}", "model=alexnet_small"]), 10, 3)
+        norms = [m for m in net.modules() if isinstance(m, LocalResponseNorm)]
+        assert norms and all(m.fused is compile_ for m in norms)
