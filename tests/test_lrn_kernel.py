@@ -7,7 +7,7 @@ import torch
 from alexnet.config import resolve
 from alexnet.models import build_model, local_response_norm
 from alexnet.models import lrn_kernel
-from alexnet.models.lrn import LocalResponseNorm
+from alexnet.models.lrn import LocalResponseNorm, local_response_norm_fused
 
 needs_kernel = pytest.mark.skipif(not lrn_kernel.available(), reason="the C++ LRN kernel could not be built here")
 
@@ -25,7 +25,7 @@ def test_fused_equals_the_eager_formula_in_float64(size, alpha, beta, k, groups)
     a = channels_last(3, 12, 4, 5).requires_grad_()
     ref = a.detach().clone().requires_grad_()
     g = torch.randn(3, 12, 4, 5, dtype=torch.float64)
-    out = local_response_norm(a, size, alpha, beta, k, groups, fused=True)
+    out = local_response_norm_fused(a, size, alpha, beta, k, groups)
     want = local_response_norm(ref, size, alpha, beta, k, groups)
     assert out.grad_fn.name().startswith("FusedLRN") and out.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(out, want, rtol=1e-12, atol=1e-12)
@@ -37,7 +37,7 @@ def test_fused_equals_the_eager_formula_in_float64(size, alpha, beta, k, groups)
 @pytest.mark.parametrize("size,alpha,beta,k,groups", SETTINGS)
 def test_fused_passes_gradcheck(size, alpha, beta, k, groups):
     a = channels_last(2, 8, 3, 2, scale=20.0).requires_grad_()
-    assert torch.autograd.gradcheck(lambda x: local_response_norm(x, size, alpha, beta, k, groups, fused=True), (a,))
+    assert torch.autograd.gradcheck(lambda x: local_response_norm_fused(x, size, alpha, beta, k, groups), (a,))
 
 
 @needs_kernel
@@ -50,7 +50,7 @@ def test_fused_bf16_is_at_least_as_close_to_float64_as_eager_bf16():
     errors = {}
     for fused in (False, True):
         x = a.clone().requires_grad_()
-        out = local_response_norm(x, groups=2, fused=fused)
+        out = (local_response_norm_fused if fused else local_response_norm)(x, groups=2)
         grad, = torch.autograd.grad(out, x, g)
         assert out.dtype == grad.dtype == torch.bfloat16
         errors[fused] = ((out.double() - want).abs().max(), (grad.double() - want_grad).abs().max())
@@ -59,10 +59,10 @@ def test_fused_bf16_is_at_least_as_close_to_float64_as_eager_bf16():
 
 def test_nchw_inputs_and_a_failed_build_take_the_eager_path(monkeypatch):
     a = torch.randn(2, 8, 3, 3, dtype=torch.float64)
-    nchw = local_response_norm(a.clone().requires_grad_(), fused=True)
+    nchw = local_response_norm_fused(a.clone().requires_grad_())
     assert nchw.grad_fn.name().startswith("_LRN")
     monkeypatch.setattr(lrn_kernel, "available", lambda: False)
-    out = local_response_norm(a.contiguous(memory_format=torch.channels_last).requires_grad_(), fused=True)
+    out = local_response_norm_fused(a.contiguous(memory_format=torch.channels_last).requires_grad_())
     assert out.grad_fn.name().startswith("_LRN")
     torch.testing.assert_close(out, local_response_norm(a))
 

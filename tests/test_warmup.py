@@ -29,7 +29,20 @@ def test_warmup_smoke_writes_curves_and_confusions(monkeypatch, tmp_path):
         assert abs(correct - summary[variant]["test_acc"]["mean"]) < 1e-9
     import pandas as pd
     metrics = pd.read_csv(path / "metrics.csv")
-    assert {"variant", "epoch", "train_loss", "train_acc", "test_acc"} <= set(metrics.columns)
+    assert {"variant", "epoch", "train_loss", "train_acc", "test_acc", "wall_seconds"} <= set(metrics.columns)
+    assert all(summary[v]["wall_seconds"] > summary[v]["seconds"] > 0 for v in warmup.RECIPES)
+    assert summary["target"]["met_by"] == []            # 16 test images are not "all 10,000"
+
+
+def test_the_modern_recipe_is_named_apart_and_sees_all_the_data_at_cpu():
+    from alexnet.config import resolve
+    cpu = resolve("cpu", []).replace(**warmup.PRESETS["cpu"])
+    got = {v: cpu.replace(**changes) for v, changes in warmup.variants_for("cpu").items()}
+    assert got["modern"].train_limit == 0 and got["modern"].image_size == 28 and got["modern"].compile
+    assert got["modern"].schedule == "warmup_cosine" and got["modern"].label_smoothing == 0.1
+    assert all(got[v].model == "alexnet_d2l" and got[v].train_limit == 45000 for v in ("paper", "paper_xavier", "d2l"))
+    smoke = warmup.variants_for("smoke")["modern"]
+    assert "train_limit" not in smoke and "epochs" not in smoke          # the preset's small sizes hold
 
 
 def test_curves_and_confusion_figures():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def run_variants(experiment: str, preset: str, base: Config, variants: dict[str,
     Returns the per-epoch metrics (columns variant, seed, epoch, ...), the data
     fingerprint and the resolved config of each variant. `on_result(variant, seed, result)`
     may add measurements of the trained model (its return dict joins the last epoch row).
+    The last epoch row also holds `wall_seconds`, the whole run by the wall clock (for a
+    resumed run, only the part run this time).
     """
     frames, configs, fingerprint = [], {}, {}
     for variant, changes in variants.items():
@@ -84,8 +87,11 @@ def run_variants(experiment: str, preset: str, base: Config, variants: dict[str,
             cfg = base.replace(seed=seed, **changes)
             configs[variant] = cfg.replace(seed=base.seed).to_dict()
             print(f"[{experiment}/{preset}] {variant}, seed {seed}")
+            started = time.perf_counter()
             result: TrainResult = train(cfg, out_dir=scratch_dir(experiment, preset, variant, seed))
             frame = pd.DataFrame(result.history)
+            # the run's wall clock, start to end: data loading, every epoch's training and evaluation
+            frame.loc[frame.index[-1], "wall_seconds"] = time.perf_counter() - started
             if on_result is not None:
                 for key, value in (on_result(variant, seed, result) or {}).items():
                     frame.loc[frame.index[-1], key] = value

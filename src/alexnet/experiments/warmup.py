@@ -16,15 +16,20 @@ Variants (the same data, input size, batch, dropout and schedule):
                   without LRN the paper's N(0, 0.01) start can sit at chance for a long time,
                   and this isolates the optimiser from the initialisation
     d2l:          d2l's `train_ch6`: plain SGD (no momentum, no weight decay), Xavier-uniform
-Both use a constant learning rate of 0.01 (d2l's; three epochs are too few for §5's
-divide-by-ten-on-plateau to act) and no augmentation (d2l uses none).
+These three use a constant learning rate of 0.01 (d2l's; three epochs are too few for §5's
+divide-by-ten-on-plateau to act) and no augmentation (d2l uses none). A fourth is named apart:
+    modern:       a modern recipe (`alexnet.recipes.MODERN_FASHION`): AlexNet's shape at
+                  Fashion-MNIST's own 28x28 (`alexnet_small`), one cycle of warm-up then
+                  cosine per step, Nesterov momentum, label smoothing, the fused kernels; at the
+                  `cpu` preset all 60,000 images for 4 epochs. It is timed by the wall clock
+                  against issue 13's target: 0.90 test accuracy in 10 minutes on 2 cores.
 """
 from __future__ import annotations
 
 import torch
 
 from ..evaluation.metrics import autocast
-from ..recipes import WARMUP_RECIPES
+from ..recipes import MODERN_FASHION, MODERN_FASHION_CPU, WARMUP_RECIPES
 from . import presets
 from .runner import Outcome, final_summary, run_variants
 
@@ -32,8 +37,11 @@ TITLE = "Warm-up: AlexNet on Fashion-MNIST, the paper's recipe vs d2l's"
 SECTION = "§5 (d2l: Deep Convolutional Neural Networks)"
 PRESETS = presets.of("warmup")      # d2l's setting (`alexnet.recipes`), at three scales
 SEEDS = presets.seeds("warmup")
-RECIPES = WARMUP_RECIPES            # the variants: §5's optimiser and init, and d2l's
+# the variants: §5's optimiser and init, d2l's, and the modern recipe (its own data sizes at `cpu`)
+RECIPES = dict(WARMUP_RECIPES, modern=MODERN_FASHION)
 TARGET_ACCURACY = 0.90   # issue 4; d2l's published run reaches ~0.885 at 224 after 10 epochs
+TARGET_MINUTES = 10      # issue 13: on 2 CPU cores, by the wall clock, all 10,000 test images
+D2L_PUBLISHED = 0.885    # d2l's chapter: test accuracy after 10 epochs at 224x224 on a GPU
 
 
 @torch.no_grad()
@@ -52,6 +60,11 @@ def confusion_matrix(model, batches, num_classes: int, device, precision="fp32",
     return counts.tolist()
 
 
+def variants_for(preset: str) -> dict:
+    """RECIPES, with the modern one on all training images for 4 epochs at the `cpu` preset."""
+    return dict(RECIPES, modern=MODERN_FASHION_CPU) if preset == "cpu" else RECIPES
+
+
 def run(cfg, preset, seeds) -> Outcome:
     confusions, classes = {}, []
 
@@ -63,22 +76,34 @@ def run(cfg, preset, seeds) -> Outcome:
         classes[:] = result.data.classes
         return {}
 
-    metrics, fingerprint, configs = run_variants("warmup", preset, cfg, RECIPES, seeds,
+    metrics, fingerprint, configs = run_variants("warmup", preset, cfg, variants_for(preset), seeds,
                                                  on_result=on_result)
     metrics["train_acc"] = 1 - metrics["train_err"]
     metrics["test_acc"] = 1 - metrics["val_top1_err"]
     summary = final_summary(metrics, ("test_acc", "train_acc", "val_loss", "train_loss", "images_per_s"))
     for variant in summary:
         rows = metrics[metrics.variant == variant]
-        summary[variant]["seconds"] = float(rows.seconds.sum())
+        summary[variant]["seconds"] = float(rows.seconds.sum())             # training epochs only
+        summary[variant]["wall_seconds"] = float(rows.wall_seconds.sum())   # start to end, per seed summed
         summary[variant]["confusion"] = confusions[variant]
     best = max(summary, key=lambda v: summary[v]["test_acc"]["mean"])
     summary["best"] = dict(variant=best, test_acc=summary[best]["test_acc"]["mean"],
                            target=TARGET_ACCURACY,
                            met=summary[best]["test_acc"]["mean"] >= TARGET_ACCURACY)
+    summary["target"] = target(summary, len(seeds), cfg.val_limit)
     summary["classes"] = classes
     summary["setting"] = dict(image_size=cfg.image_size, epochs=cfg.epochs,
                               train_images=cfg.train_limit or 60000, test_images=cfg.val_limit or 10000,
                               batch_size=cfg.batch_size, precision=cfg.precision,
                               channels_last=cfg.channels_last)
     return Outcome(metrics, summary, fingerprint, configs)
+
+
+def target(summary: dict, n_seeds: int, val_limit: int) -> dict:
+    """Issue 13's target: the variants whose mean test accuracy on all test images reaches
+    TARGET_ACCURACY within TARGET_MINUTES of wall clock per run; d2l's published figure beside."""
+    variants = [v for v in summary if v not in ("best",)]
+    met = [v for v in variants if summary[v]["test_acc"]["mean"] >= TARGET_ACCURACY and val_limit == 0
+           and summary[v]["wall_seconds"] / n_seeds <= 60 * TARGET_MINUTES]
+    return dict(accuracy=TARGET_ACCURACY, minutes=TARGET_MINUTES, met_by=met, met=bool(met),
+                d2l_published=D2L_PUBLISHED)

@@ -80,16 +80,22 @@ class _LRN(torch.autograd.Function):
 
 
 def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
-                        k: float = 2.0, groups: int = 1, fused: bool = False) -> torch.Tensor:
+                        k: float = 2.0, groups: int = 1) -> torch.Tensor:
     """The paper's formula on a (B, C, H, W) tensor; with `groups`, channels are normalised
-    within their group only (the two columns of §3.2 each normalise their own 48 maps).
-    `fused`: one C++ kernel per direction where it applies (`lrn_kernel`, compile=true)."""
+    within their group only (the two columns of §3.2 each normalise their own 48 maps)."""
     if a.dim() != 4 or a.shape[1] % groups:
         raise ValueError(f"local_response_norm wants (B, C, H, W) with C divisible by groups={groups}; "
                          f"got shape {tuple(a.shape)}")
-    if fused and lrn_kernel.applies(a):
-        return lrn_kernel.FusedLRN.apply(a, size, alpha, beta, k, groups)
     return _LRN.apply(a, size, alpha, beta, k, groups)
+
+
+def local_response_norm_fused(a: torch.Tensor, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
+                              k: float = 2.0, groups: int = 1) -> torch.Tensor:
+    """The same, one C++ kernel per direction (`lrn_kernel`, compile=true) where it applies:
+    channels_last CPU tensors, the kernel built; `local_response_norm` otherwise."""
+    if a.dim() == 4 and a.shape[1] % groups == 0 and lrn_kernel.applies(a):
+        return lrn_kernel.FusedLRN.apply(a, size, alpha, beta, k, groups)
+    return local_response_norm(a, size, alpha, beta, k, groups)
 
 
 def local_response_norm_autograd(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
@@ -110,7 +116,8 @@ class LocalResponseNorm(nn.Module):
         self.fused = False            # `fuse(model)` (compile=true): the C++ kernel
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        return local_response_norm(a, self.size, self.alpha, self.beta, self.k, self.groups, self.fused)
+        norm = local_response_norm_fused if self.fused else local_response_norm
+        return norm(a, self.size, self.alpha, self.beta, self.k, self.groups)
 
     def extra_repr(self) -> str:
         return (f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
