@@ -41,3 +41,21 @@ def test_crop_and_flip_draws_are_shared():
     assert torch.equal(oy, torch.randint(0, 33, (6,), generator=g2))
     assert torch.equal(ox, torch.randint(0, 33, (6,), generator=g2))
     assert torch.equal(flips, torch.rand(6, generator=g2) < 0.5)
+
+
+def test_matmul_enlargement_equals_torch_bilinear():
+    """Against torch's bilinear in float64: ours within 3e-7 (float32 rounding); torch's own
+    float32 kernel is up to ~3e-6 off at 28 -> 96, computing its scale in float32."""
+    import torch.nn.functional as F
+
+    from alexnet.data.loader import resize
+    torch.manual_seed(0)
+    for shape, size in (((5, 1, 28, 28), 224), ((5, 1, 28, 28), 96), ((3, 3, 32, 32), 227), ((2, 3, 20, 30), 64)):
+        x = torch.rand(shape)
+        want = F.interpolate(x.double(), size=(size, size), mode="bilinear", align_corners=False)
+        got = resize(x, size)
+        assert got.shape == want.shape and got.dtype == torch.float32
+        torch.testing.assert_close(got.double(), want, rtol=0, atol=3e-7)
+    x = torch.rand(2, 3, 64, 64)                      # shrinking: torch's, with antialias
+    torch.testing.assert_close(resize(x, 32), F.interpolate(x, size=(32, 32), mode="bilinear",
+                                                            align_corners=False, antialias=True))

@@ -6,7 +6,7 @@ from alexnet.models import alexnet_small
 
 def test_layer_profile_rows():
     model = alexnet_small(10, 3, 32, 0.25)
-    t = bench.layer_profile(model, bench.random_batch((3, 32, 32), 10, 4), "bf16", True, 1e11, repeats=1)
+    t = bench.layer_profile(model, bench.random_batch((3, 32, 32), 10, 4), bench.Option("bf16", True), 1e11, repeats=1)
     layers = list(t.layer)
     for name in ("conv1", "norm1", "pool1", "conv5", "pool5", "fc6", "fc8", "act1", "act7"):
         assert name in layers

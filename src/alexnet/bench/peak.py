@@ -16,15 +16,19 @@ from ..timing import best_seconds
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-def matmul_flops(precision: str = "fp32", n: int = 2048, repeats: int = 3, device="cpu") -> float:
+# Matrix units (AMX on recent Xeons) reach their speed only after a few calls: best of 10 after 3.
+REPEATS, WARMUP = 10, 3
+
+
+def matmul_flops(precision: str = "fp32", n: int = 2048, repeats: int = REPEATS, device="cpu") -> float:
     """FLOP/s of an n x n @ n x n matrix product (2 n^3 FLOPs)."""
     a = torch.randn(n, n, device=device).to(DTYPES[precision])
     b = torch.randn(n, n, device=device).to(DTYPES[precision])
-    return 2 * n ** 3 / best_seconds(lambda: _sync(a @ b), repeats)
+    return 2 * n ** 3 / best_seconds(lambda: _sync(a @ b), repeats, WARMUP)
 
 
 def conv1x1_flops(precision: str = "fp32", channels: int = 1024, side: int = 32, batch: int = 8,
-                  repeats: int = 3, device="cpu") -> float:
+                  repeats: int = REPEATS, device="cpu") -> float:
     """FLOP/s of a 1x1 convolution channels -> channels on (batch, channels, side, side),
     channels_last (2 * batch * side^2 * channels^2 FLOPs): a matmul through the conv library."""
     dtype = DTYPES[precision]
@@ -34,7 +38,7 @@ def conv1x1_flops(precision: str = "fp32", channels: int = 1024, side: int = 32,
     w = w.contiguous(memory_format=torch.channels_last)
     flops = 2 * batch * side * side * channels * channels
     with torch.no_grad():
-        return flops / best_seconds(lambda: _sync(torch.nn.functional.conv2d(x, w)), repeats)
+        return flops / best_seconds(lambda: _sync(torch.nn.functional.conv2d(x, w)), repeats, WARMUP)
 
 
 def _sync(t: torch.Tensor) -> torch.Tensor:

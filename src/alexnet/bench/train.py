@@ -1,9 +1,11 @@
 """`alexnet bench train`: training and evaluation speed of every AlexNet variant.
 
-For each network (the paper's two-column net, torchvision's, d2l's Fashion-MNIST net and
-the CIFAR-size `alexnet_small`), in fp32 and bf16 autocast, with the default (NCHW) and
-the channels_last memory format: images/s of a training step (forward, backward, SGD
-update) and of an evaluation forward pass, on random inputs of the net's own size. Each
+For each network (the paper's two-column net, torchvision's, d2l's Fashion-MNIST net, the
+CIFAR-size `alexnet_small` and Figure 1's `cifar4`), in fp32 and bf16 autocast, with the
+default (NCHW) and the channels_last memory format: images/s of a training step (forward,
+backward, SGD update) and of an evaluation forward pass, on random inputs of the net's own
+size. At the paper's batch of 128 each net is also timed with the fused kernels
+(`compile=true`: the C++ LRN, fused SGD) beside the same step without them, in one run. Each
 speed is also given as GFLOP/s (the layer table's FLOPs; a training step counts as 3x the
 forward: the backward pass costs two forwards) and as a percentage of the peak measured
 on the spot with a large matmul / 1x1 convolution in the same precision
@@ -15,6 +17,7 @@ rank the options on this machine; `alexnet bench d2l` times real training runs.
 from __future__ import annotations
 
 import shlex
+from typing import NamedTuple
 
 import pandas as pd
 import torch
@@ -25,6 +28,7 @@ from ..config import resolve
 from ..evaluation.metrics import autocast
 from ..models import build_model, forward_flops, layer_table
 from ..timing import median_seconds
+from ..training.optim import torch_sgd
 from .peak import peak_flops
 
 TITLE = "Training and evaluation images/s of the AlexNet variants, fp32/bf16, NCHW/channels_last"
@@ -36,12 +40,22 @@ NETS = {
     "alexnet_small": (3, 32, 10, 64),
     "cifar4": (3, 32, 10, 64),                  # §3.1 Figure 1's four-layer net
 }
-OPTIONS = [(p, cl) for p in ("fp32", "bf16") for cl in (False, True)]
-# The paper's batch (§5), also timed for every net in the two options that matter: plain fp32
-# and the `cpu` preset's bf16 + channels_last (a big batch fills the matmuls; issue 13's targets).
+
+
+class Option(NamedTuple):
+    """How a step runs: autocast precision, memory format, and the fused kernels."""
+    precision: str
+    channels_last: bool
+    compile: bool = False      # compile=true: §3.3's LRN as one C++ kernel per direction, fused SGD
+
+
+OPTIONS = [Option(p, cl) for p in ("fp32", "bf16") for cl in (False, True)]
+# The paper's batch (§5), also timed for every net in the options that matter: plain fp32, the
+# `cpu` preset's bf16 + channels_last, and the same with the fused kernels (issue 13's targets).
 LARGE_BATCH = 128
-LARGE_OPTIONS = [("fp32", False), ("bf16", True)]
+LARGE_OPTIONS = [Option("fp32", False), Option("bf16", True), Option("bf16", True, True)]
 PROFILED = "alexnet_paper"                      # the net whose layers `run` profiles, at LARGE_BATCH
+TARGETS = dict(paper_train_pct=50.0, paper_eval_pct=70.0, fused_speedup=1.5)   # issue 13
 
 
 def random_batch(shape, classes: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,14 +64,15 @@ def random_batch(shape, classes: int, batch: int) -> tuple[torch.Tensor, torch.T
     return torch.randn(batch, *shape, generator=gen), torch.randint(0, classes, (batch,), generator=gen)
 
 
-def measure(model, xy: tuple, precision: str, channels_last: bool, steps: int = 3, warmup: int = 1) -> dict:
-    """Images/s of a training step and of an evaluation pass for `model` on the batch `xy`."""
-    device = torch.device("cpu")
+def measure(model, xy: tuple, option: Option, steps: int = 3, warmup: int = 1) -> dict:
+    """Images/s of a training step and of an evaluation pass for `model` on the batch `xy`
+    (the model's LRN layers already fused or not: `build_model` with compile=option.compile)."""
+    device, precision = torch.device("cpu"), option.precision
     x, y = xy                                                       # (B, C, S, S), (B,)
     batch = len(y)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    fmt = torch.channels_last if option.channels_last else torch.contiguous_format
     model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    opt = torch_sgd(model.parameters(), option.compile, lr=1e-4, momentum=0.9)
 
     def train_step():
         model.train()
@@ -84,19 +99,21 @@ def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     flops = forward_flops(build_model(net_cfg, classes, channels).eval(), (channels, side, side))
     rows = []
-    runs = [(batch, *o) for o in OPTIONS] + [(LARGE_BATCH, *o) for o in LARGE_OPTIONS if batch != LARGE_BATCH]
-    for batch, precision, channels_last in runs:
-        model = build_model(net_cfg, classes, channels)
-        got = measure(model, random_batch((channels, side, side), classes, batch), precision, channels_last, steps)
-        peak = peaks[precision]
-        row = dict(model=name, input=f"{channels}x{side}x{side}", batch=batch, precision=precision,
-                   channels_last=channels_last, gflop_forward=flops / 1e9, **got,
+    runs = [(batch, o) for o in OPTIONS] + [(LARGE_BATCH, o) for o in LARGE_OPTIONS
+                                            if batch != LARGE_BATCH or o not in OPTIONS]
+    for batch, option in runs:
+        model = build_model(net_cfg.replace(compile=option.compile), classes, channels)
+        got = measure(model, random_batch((channels, side, side), classes, batch), option, steps)
+        peak = peaks[option.precision]
+        row = dict(model=name, input=f"{channels}x{side}x{side}", batch=batch, **option._asdict(),
+                   gflop_forward=flops / 1e9, **got,
                    train_gflop_per_s=3 * flops * got["train_images_per_s"] / 1e9,
                    eval_gflop_per_s=flops * got["eval_images_per_s"] / 1e9,
                    peak_gflop_per_s=peak / 1e9)
         row["train_pct_of_peak"] = 100 * row["train_gflop_per_s"] * 1e9 / peak
         row["eval_pct_of_peak"] = 100 * row["eval_gflop_per_s"] * 1e9 / peak
-        log(f"{name:20s} batch {batch:3d} {precision} channels_last={channels_last!s:5s} "
+        log(f"{name:20s} batch {batch:3d} {option.precision} channels_last={option.channels_last!s:5s} "
+            f"compile={option.compile!s:5s} "
             f"train {row['train_images_per_s']:7.1f} img/s ({row['train_pct_of_peak']:4.1f}% of peak)  "
             f"eval {row['eval_images_per_s']:7.1f} img/s ({row['eval_pct_of_peak']:4.1f}%)")
         rows.append(row)
@@ -141,13 +158,13 @@ def _layer_seconds(m, x: torch.Tensor, precision: str, first: bool, repeats: int
     return forward, backward
 
 
-def layer_profile(model, xy: tuple, precision: str, channels_last: bool, peak: float,
-                  repeats: int = 3) -> pd.DataFrame:
+def layer_profile(model, xy: tuple, option: Option, peak: float, repeats: int = 3) -> pd.DataFrame:
     """Where a training step's time goes: each layer's forward and backward timed alone on its
     own input from a real forward pass (ms, GFLOP for the batch, % of `peak`), plus the whole
     step and what the layers leave over (loss, optimizer, casts between layers)."""
     x, y = xy
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    precision = option.precision
+    fmt = torch.channels_last if option.channels_last else torch.contiguous_format
     model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
     macs = layer_table(model, tuple(x.shape[1:])).set_index("layer")["macs"]    # conv and fc layers
     rows = []
@@ -157,40 +174,61 @@ def layer_profile(model, xy: tuple, precision: str, channels_last: bool, peak: f
         for direction, s, f in (("forward", fwd, flops), ("backward", bwd, flops * (1 if i == 0 else 2))):
             rows.append(dict(layer=name, direction=direction, ms=1e3 * s, gflop=f / 1e9,
                              pct_of_peak=100 * f / s / peak if s and f else 0.0))
-    step = 1e3 * len(y) / measure(model, xy, precision, channels_last, repeats)["train_images_per_s"]
+    step = 1e3 * len(y) / measure(model, xy, option, repeats)["train_images_per_s"]
     rows.append(dict(layer="other", direction="both", ms=step - sum(r["ms"] for r in rows), gflop=0.0,
                      pct_of_peak=0.0))
     rows.append(dict(layer="step", direction="both", ms=step, gflop=sum(r["gflop"] for r in rows),
                      pct_of_peak=0.0))
     rows[-1]["pct_of_peak"] = 100 * rows[-1]["gflop"] * 1e9 / (step / 1e3) / peak
-    return pd.DataFrame(rows).assign(precision=precision, channels_last=channels_last)
+    return pd.DataFrame(rows).assign(**option._asdict())
 
 
 def best_options(table: pd.DataFrame) -> dict:
-    """Per net: the fastest (precision, channels_last) for training and its gain over fp32 NCHW."""
+    """Per net: the fastest option for training, its gain over fp32 NCHW at the same batch, and
+    (at LARGE_BATCH, bf16 + channels_last) the fused kernels' gain over the same step without."""
     out = {}
     for name, rows in table.groupby("model", sort=False):
         best = rows.loc[rows.train_images_per_s.idxmax()]
         same = rows[rows.batch == best.batch]
         base = same[(same.precision == "fp32") & ~same.channels_last].iloc[0]
-        out[name] = dict(precision=best.precision, channels_last=bool(best.channels_last), batch=int(best.batch),
+        large = rows[(rows.batch == LARGE_BATCH) & (rows.precision == "bf16") & rows.channels_last]
+        fused, eager = (large[large["compile"] == c].train_images_per_s for c in (True, False))
+        out[name] = dict(precision=best.precision, channels_last=bool(best.channels_last),
+                         compile=bool(best["compile"]), batch=int(best.batch),
                          train_images_per_s=float(best.train_images_per_s),
                          speedup_vs_fp32_nchw=float(best.train_images_per_s / base.train_images_per_s),
-                         train_pct_of_peak=float(best.train_pct_of_peak))
+                         train_pct_of_peak=float(best.train_pct_of_peak),
+                         fused_speedup=float(fused.iloc[0] / eager.iloc[0]) if len(fused) and len(eager) else None)
     return out
 
 
+def targets(table: pd.DataFrame, best: dict) -> dict:
+    """Issue 13's targets against this run: the paper net's share of the bf16 peak at batch 128
+    (fused kernels), and the fused kernels' gain for the CIFAR proxies, each with `met`."""
+    out = {}
+    paper = table[(table.model == PROFILED) & (table.batch == LARGE_BATCH) & (table.precision == "bf16")]
+    if len(paper):
+        row = paper.loc[paper.train_images_per_s.idxmax()]
+        out["paper_train_pct"] = float(row.train_pct_of_peak)
+        out["paper_eval_pct"] = float(paper.eval_pct_of_peak.max())
+    for name in ("alexnet_small", "cifar4"):
+        if best.get(name, {}).get("fused_speedup") is not None:
+            out[f"{name}_fused_speedup"] = best[name]["fused_speedup"]
+    want = {k: TARGETS["fused_speedup" if k.endswith("fused_speedup") else k] for k in out}
+    return {k: dict(value=v, target=want[k], met=v >= want[k]) for k, v in out.items()}
+
+
 def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -> pd.DataFrame:
-    """`layer_profile` of `name` at LARGE_BATCH in bf16 + channels_last and in fp32 (NCHW)."""
+    """`layer_profile` of `name` at LARGE_BATCH in each of LARGE_OPTIONS: fp32 NCHW, bf16 +
+    channels_last before the fused kernels and after (compile=true)."""
     channels, side, classes, _ = NETS[name]
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     tables = []
-    for precision, channels_last in LARGE_OPTIONS[::-1]:
+    for option in LARGE_OPTIONS:
         xy = random_batch((channels, side, side), classes, LARGE_BATCH)
-        t = layer_profile(build_model(net_cfg, classes, channels), xy, precision, channels_last,
-                          peaks[precision], steps)
-        log(f"{name} per layer, batch {LARGE_BATCH}, {precision} channels_last={channels_last}:\n"
-            + t.round(2).to_string(index=False))
+        t = layer_profile(build_model(net_cfg.replace(compile=option.compile), classes, channels), xy, option,
+                          peaks[option.precision], steps)
+        log(f"{name} per layer, batch {LARGE_BATCH}, {option}:\n" + t.round(2).to_string(index=False))
         tables.append(t.assign(model=name, batch=LARGE_BATCH))
     return pd.concat(tables, ignore_index=True)
 
@@ -211,7 +249,8 @@ def run(overrides: list[str], nets: list[str] | None = None, steps: int = 3, sma
         rows += bench_net(name, cfg, peaks, steps)
     table = pd.DataFrame(rows)
     layers = profile_net(cfg, peaks, steps) if profile and PROFILED in (nets or NETS) else pd.DataFrame()
-    summary = dict(peak_gflop_per_s={p: v / 1e9 for p, v in peaks.items()}, best=best_options(table),
+    best = best_options(table)
+    summary = dict(peak_gflop_per_s={p: v / 1e9 for p, v in peaks.items()}, best=best, targets=targets(table, best),
                    steps=steps, torch_threads=torch.get_num_threads(), rows=table.to_dict("records"),
                    layer_profile=layers.to_dict("records"))
     prov = records.provenance(command=shlex.join(["alexnet", "bench", "train", *overrides]),

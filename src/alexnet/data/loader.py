@@ -7,6 +7,7 @@ resumed at any step sees exactly the batches an uninterrupted run would have see
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
@@ -42,11 +43,32 @@ def step_seed(*parts: int) -> int:
 
 
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Bilinear resize of a float batch to size x size (what d2l's `Resize` does per image)."""
-    if x.shape[-1] == size and x.shape[-2] == size:
+    """Bilinear resize of a float batch to size x size (what d2l's `Resize` does per image).
+
+    Enlarging (Fashion-MNIST's 28 -> 224 for d2l's net) is two small matmuls with the
+    interpolation matrices, rows then columns: the same numbers as `F.interpolate` to a unit
+    in the last place (tested) and ~3.5x faster here; shrinking keeps F.interpolate's antialias."""
+    h, w = x.shape[-2:]
+    if h == size and w == size:
         return x
+    if size > h and size > w:
+        return bilinear_matrix(h, size) @ x @ bilinear_matrix(w, size).T     # (B, C, size, size)
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
                          antialias=size < x.shape[-1])
+
+
+@functools.lru_cache(maxsize=16)
+def bilinear_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """(n_out, n_in) weights of bilinear enlargement along one side, align_corners=False:
+    output i samples the input at (i + 0.5) n_in / n_out - 0.5, clamped to the ends."""
+    i = torch.arange(n_out, dtype=torch.float64)
+    src = ((i + 0.5) * n_in / n_out - 0.5).clamp(min=0)
+    lo = src.floor().long().clamp(max=n_in - 1)
+    hi = (lo + 1).clamp(max=n_in - 1)
+    m = torch.zeros(n_out, n_in, dtype=torch.float64)
+    m.index_put_((i.long(), lo), 1 - (src - lo), accumulate=True)
+    m.index_put_((i.long(), hi), src - lo, accumulate=True)
+    return m.float()
 
 
 @dataclass(eq=False, repr=False)   # a plain object: no field-by-field equality or repr of the tensors

@@ -1,0 +1,59 @@
+"""Tables and a figure from a `bench_train` record, for the chapters (no timing here).
+
+    speed_table(record)            training images/s: a row per (model, input, batch), a column per option
+    speed_table(record, "train_pct_of_peak")   the same as a share of the measured peak
+    profile_table(record)          the paper net's step by layer kind, ms, one column per option
+    targets_table(record)          issue 13's targets: measured, wanted, met
+(`alexnet.plots.speed.profile_figure` draws profile_table as stacked bars.)
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+# layer-name prefix -> the kind it is counted under (conv1..conv5, act1.., norm1/2, pool1/2/5, fc6..8, drop6/7)
+KINDS = {"conv": "convolutions", "fc": "fully connected", "norm": "LRN", "act": "ReLU", "pool": "max pooling",
+         "drop": "dropout", "other": "optimizer, casts, loss"}
+
+
+def option_label(precision: str, channels_last: bool, compile_: bool = False) -> str:
+    """'bf16 channels_last + fused kernels' and the like: one column name per option."""
+    return f"{precision} {'channels_last' if channels_last else 'NCHW'}" + (" + fused kernels" if compile_ else "")
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    compile_ = frame["compile"] if "compile" in frame else pd.Series(False, index=frame.index)  # older records
+    return frame.assign(option=[option_label(p, c, f) for p, c, f in
+                                zip(frame.precision, frame.channels_last, compile_.fillna(False))])
+
+
+def speed_table(record, value: str = "train_images_per_s") -> pd.DataFrame:
+    """`value` for every net and batch (rows) under every option (columns) of the record."""
+    rows = _labelled(record.metrics)
+    order = list(dict.fromkeys(rows.option))
+    return rows.pivot_table(index=["model", "input", "batch"], columns="option", values=value, sort=False)[order]
+
+
+def profile_table(record) -> pd.DataFrame:
+    """The profiled net's training step in ms by layer kind (rows) under each option (columns),
+    forward and backward together, with the whole step and its share of the peak below."""
+    layers = _labelled(pd.DataFrame(record.summary["layer_profile"]))
+    step = layers[layers.layer == "step"].set_index("option")
+    parts = layers[~layers.layer.isin(["step"])]
+    kind = parts.layer.str.extract(r"^([a-z]+)")[0].map(KINDS)
+    table = parts.assign(kind=kind).pivot_table(index="kind", columns="option", values="ms", aggfunc="sum", sort=False)
+    table = table.reindex([k for k in KINDS.values() if k in table.index])[list(step.index)]
+    table.loc["whole step"] = step.ms
+    table.loc["% of the measured peak"] = step.pct_of_peak
+    return table
+
+
+def targets_table(record) -> pd.DataFrame:
+    """Issue 13's targets as this record measured them (empty for records made before them)."""
+    names = {"paper_train_pct": "alexnet_paper training, % of bf16 peak (batch 128)",
+             "paper_eval_pct": "alexnet_paper evaluation, % of bf16 peak (batch 128)",
+             "alexnet_small_fused_speedup": "alexnet_small: fused kernels / without (batch 128, same run)",
+             "cifar4_fused_speedup": "cifar4: fused kernels / without (batch 128, same run)"}
+    got = record.summary.get("targets", {})
+    return pd.DataFrame([dict(target=names.get(k, k), measured=v["value"], wanted=v["target"], met=v["met"])
+                         for k, v in got.items()]).set_index("target") if got else pd.DataFrame()
+
