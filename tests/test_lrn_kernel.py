@@ -85,3 +85,40 @@ def test_compile_switch_fuses_every_lrn_layer():
         net = build_model(resolve("smoke", [f"compile={str(compile_).lower()}", "model=alexnet_small"]), 10, 3)
         norms = [m for m in net.modules() if isinstance(m, LocalResponseNorm)]
         assert norms and all(m.fused is compile_ for m in norms)
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_relu_fused_into_the_kernel_is_bitwise_relu_then_lrn(dtype):
+    from torch import nn
+
+    from alexnet.models.lrn import act_then_norm
+    norm = LocalResponseNorm(groups=2)
+    norm.fused = True
+    x = channels_last(4, 16, 5, 5, dtype=dtype)
+    g = channels_last(4, 16, 5, 5, dtype=dtype, scale=1.0)
+    fused_in, plain_in = x.clone().requires_grad_(), x.clone().requires_grad_()
+    fused = act_then_norm(nn.ReLU(), norm, fused_in)
+    plain = norm(torch.relu(plain_in))
+    assert fused.grad_fn.name().startswith("FusedLRN") and plain.grad_fn.name().startswith("FusedLRN")
+    assert torch.equal(fused, plain)
+    assert torch.equal(torch.autograd.grad(fused, fused_in, g)[0], torch.autograd.grad(plain, plain_in, g)[0])
+    eager = LocalResponseNorm(groups=2)                        # not fused: the ReLU stays its own op
+    assert torch.equal(act_then_norm(nn.ReLU(), eager, x), eager(torch.relu(x)))
+
+
+@needs_kernel
+def test_a_fused_alexnet_equals_the_plain_one_in_float64(monkeypatch):
+    """The whole paper-shaped net (small): forward and every gradient, fused vs not."""
+    relu_flags, apply = [], lrn_kernel.FusedLRN.apply
+    monkeypatch.setattr(lrn_kernel.FusedLRN, "apply", lambda *a: (relu_flags.append(a[2]), apply(*a))[1])
+    nets = [build_model(resolve("smoke", [f"compile={c}", "model=alexnet_small", "width=0.25"]), 10, 3).double()
+            .to(memory_format=torch.channels_last) for c in ("false", "true")]
+    x = channels_last(2, 3, 32, 32, scale=1.0)
+    outs = [net.eval()(x) for net in nets]
+    assert relu_flags == [True, True]                 # norm1 and norm2, each with its ReLU, in the kernel
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-12, atol=1e-12)
+    for out in outs:
+        out.square().sum().backward()
+    for (name, p), q in zip(nets[0].named_parameters(), nets[1].parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)

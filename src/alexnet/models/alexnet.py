@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .dropout import Dropout
-from .lrn import LocalResponseNorm
+from .lrn import LocalResponseNorm, act_then_norm
 from .pooling import pool_layer, pooled_side
 from .registry import register
 
@@ -87,8 +87,8 @@ class AlexNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         # Shapes for the paper's net: x (B, 3, 227, 227).
-        x = self.pool1(self.norm1(self.act(self.conv1(x))))   # (B, 96, 55, 55) -> (B, 96, 27, 27)
-        x = self.pool2(self.norm2(self.act(self.conv2(x))))   # (B, 256, 27, 27) -> (B, 256, 13, 13)
+        x = self.pool1(act_then_norm(self.act, self.norm1, self.conv1(x)))  # (B, 96, 55, 55) -> 27x27
+        x = self.pool2(act_then_norm(self.act, self.norm2, self.conv2(x)))  # (B, 256, 27, 27) -> 13x13
         x = self.act(self.conv3(x))                           # (B, 384, 13, 13)
         x = self.act(self.conv4(x))                           # (B, 384, 13, 13)
         x = act_then_pool(self.act, self.pool5, self.conv5(x))  # (B, 256, 13, 13) -> (B, 256, 6, 6)

@@ -94,7 +94,7 @@ def local_response_norm_fused(a: torch.Tensor, size: int = 5, alpha: float = 1e-
     """The same, one C++ kernel per direction (`lrn_kernel`, compile=true) where it applies:
     channels_last CPU tensors, the kernel built; `local_response_norm` otherwise."""
     if a.dim() == 4 and a.shape[1] % groups == 0 and lrn_kernel.applies(a):
-        return lrn_kernel.FusedLRN.apply(a, size, alpha, beta, k, groups)
+        return lrn_kernel.FusedLRN.apply(a, (size, alpha, beta, k, groups))
     return local_response_norm(a, size, alpha, beta, k, groups)
 
 
@@ -115,9 +115,12 @@ class LocalResponseNorm(nn.Module):
         self.size, self.alpha, self.beta, self.k, self.groups = size, alpha, beta, k, groups
         self.fused = False            # `fuse(model)` (compile=true): the C++ kernel
 
-    def forward(self, a: torch.Tensor) -> torch.Tensor:
-        norm = local_response_norm_fused if self.fused else local_response_norm
-        return norm(a, self.size, self.alpha, self.beta, self.k, self.groups)
+    def forward(self, a: torch.Tensor, relu: bool = False) -> torch.Tensor:
+        """LRN(a); with `relu`, LRN(max(a, 0)) — in one kernel when fused (`act_then_norm`)."""
+        params = (self.size, self.alpha, self.beta, self.k, self.groups)
+        if self.fused and a.shape[1] % self.groups == 0 and lrn_kernel.applies(a):
+            return lrn_kernel.FusedLRN.apply(a, params, relu)
+        return local_response_norm(torch.relu(a) if relu else a, *params)
 
     def extra_repr(self) -> str:
         return (f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -130,3 +133,12 @@ def fuse(model: nn.Module) -> nn.Module:
         if isinstance(m, LocalResponseNorm):
             m.fused = True
     return model
+
+
+def act_then_norm(act: nn.Module, norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """norm(act(x)); a ReLU followed by a fused LRN is one kernel call (the ReLU applied as the
+    kernel reads x, its gradient mask applied as it writes): bitwise the same, one pass over
+    memory fewer in each direction."""
+    if isinstance(act, nn.ReLU) and isinstance(norm, LocalResponseNorm) and norm.fused:
+        return norm(x, relu=True)
+    return norm(act(x))

@@ -3,6 +3,9 @@
 //   b[i] = a[i] * d[i]^-beta,   d[i] = k + alpha * sum_{j in window(i)} a[j]^2
 //   da[j] = g[j] d[j]^-beta - 2 alpha beta a[j] * sum_{i: j in window(i)} g[i] a[i] d[i]^(-beta-1)
 //
+// With `relu`, a = max(x, 0) of the kernel's input x (conv1's and conv2's ReLUs, §3.3: LRN is
+// applied "after applying the ReLU nonlinearity"), and the gradient is masked where a = 0.
+//
 // The input is channels_last: a pixel's C channels sit side by side, so each pixel is one
 // row of C numbers and the window sum runs along the row. Every row is read once and
 // written once (bf16, fp32 or fp64 in and out; the arithmetic in fp32, or fp64 for fp64);
@@ -39,14 +42,19 @@ inline void shifted_sum(const T* __restrict__ src, T* __restrict__ dst, int64_t 
     for (int64_t q = 0; q < n; ++q) dst[q] += src[q + j];
 }
 
-// rows [r0, r0 + n) of x (C values each) -> buf in the padded layout, as acc
+// rows [r0, r0 + n) of x (C values each) -> buf in the padded layout, as acc; with `relu`,
+// max(x, 0): the ReLU before §3.3's normalisation, applied as the values are read
 template <typename S, typename T>
-inline void load(const S* __restrict__ x, T* __restrict__ buf, const Layout& L, int64_t n) {
+inline void load(const S* __restrict__ x, T* __restrict__ buf, const Layout& L, int64_t n, bool relu) {
   for (int64_t r = 0; r < n; ++r)
     for (int64_t g = 0; g < L.groups; ++g) {
       const S* src = x + r * L.c + g * L.width;
       T* dst = buf + (r * L.groups + g) * L.stride + L.lo;
-      for (int64_t i = 0; i < L.width; ++i) dst[i] = T(src[i]);
+      if (relu) {
+        for (int64_t i = 0; i < L.width; ++i) { const T v = T(src[i]); dst[i] = v > T(0) ? v : T(0); }
+      } else {
+        for (int64_t i = 0; i < L.width; ++i) dst[i] = T(src[i]);
+      }
     }
 }
 
@@ -80,7 +88,8 @@ at::Tensor rows_of(const at::Tensor& a) {   // (B, C, H, W) channels_last -> its
   return a.permute({0, 2, 3, 1}).reshape({-1, a.size(1)});
 }
 
-at::Tensor forward(const at::Tensor& a, int64_t size, double alpha, double beta, double k, int64_t groups) {
+at::Tensor forward(const at::Tensor& a, int64_t size, double alpha, double beta, double k, int64_t groups,
+                   bool relu) {
   auto x = rows_of(a);
   auto out = at::empty_like(a);                                 // channels_last like a
   auto y = out.permute({0, 2, 3, 1}).reshape({-1, a.size(1)});  // a view of out's rows
@@ -95,7 +104,7 @@ at::Tensor forward(const at::Tensor& a, int64_t size, double alpha, double beta,
       std::vector<acc> av(len + span, acc(0)), sq(len + span, acc(0)), s(len), d(len), scale(len);
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t r0 = b * kBlock, n = std::min(kBlock, rows - r0), m = L.length(n);
-        load(in + r0 * L.c, av.data(), L, n);
+        load(in + r0 * L.c, av.data(), L, n, relu);
         for (int64_t q = 0; q < m; ++q) sq[q] = av[q] * av[q];
         shifted_sum(sq.data(), s.data(), m, span);             // s[q]: window centred at q + lo
         scale_of(s.data(), d.data(), scale.data(), m, acc(alpha), acc(beta), acc(k));
@@ -107,7 +116,7 @@ at::Tensor forward(const at::Tensor& a, int64_t size, double alpha, double beta,
 }
 
 at::Tensor backward(const at::Tensor& g_in, const at::Tensor& a, int64_t size, double alpha, double beta,
-                    double k, int64_t groups) {
+                    double k, int64_t groups, bool relu) {
   auto g = g_in.contiguous(at::MemoryFormat::ChannelsLast);
   auto x = rows_of(a), gr = rows_of(g);
   auto grad = at::empty_like(a);
@@ -126,8 +135,8 @@ at::Tensor backward(const at::Tensor& g_in, const at::Tensor& a, int64_t size, d
           t(len + span, acc(0)), s(len), d(len), scale(len), w(len);
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t r0 = b * kBlock, n = std::min(kBlock, rows - r0), m = L.length(n);
-        load(in + r0 * L.c, av.data(), L, n);
-        load(gin + r0 * L.c, gv.data(), L, n);
+        load(in + r0 * L.c, av.data(), L, n, relu);
+        load(gin + r0 * L.c, gv.data(), L, n, false);
         for (int64_t q = 0; q < m; ++q) sq[q] = av[q] * av[q];
         shifted_sum(sq.data(), s.data(), m, span);
         scale_of(s.data(), d.data(), scale.data(), m, acc(alpha), acc(beta), acc(k));
@@ -139,6 +148,8 @@ at::Tensor backward(const at::Tensor& g_in, const at::Tensor& a, int64_t size, d
         shifted_sum(t.data(), w.data(), m, span);
         for (int64_t q = 0; q < m; ++q)                         // reuse s: g d^-beta - 2ab a w
           s[q] = gv[q + L.lo] * scale[q] - two_ab * av[q + L.lo] * w[q];
+        if (relu)                                               // the ReLU's gradient: 0 where a = 0
+          for (int64_t q = 0; q < m; ++q) s[q] = av[q + L.lo] > acc(0) ? s[q] : acc(0);
         for (int64_t r = 0; r < n; ++r)
           for (int64_t gi = 0; gi < L.groups; ++gi) {
             scalar_t* dst = o + (r0 + r) * L.c + gi * L.width;

@@ -51,15 +51,17 @@ def applies(a: torch.Tensor) -> bool:
 
 
 class FusedLRN(torch.autograd.Function):
-    """The same b = a * d^-beta as `lrn._LRN`, each direction one kernel call."""
+    """The same b = a * d^-beta as `lrn._LRN`, each direction one kernel call; `params` is
+    (size, alpha, beta, k, groups). With `relu`, the input is the pre-activation x and the
+    kernel normalises a = max(x, 0): the ReLU that precedes §3.3's LRN, fused in."""
 
     @staticmethod
-    def forward(ctx, a, size, alpha, beta, k, groups):
-        ctx.save_for_backward(a)
-        ctx.args = (size, alpha, beta, k, groups)
-        return _module().forward(a, size, alpha, beta, k, groups)
+    def forward(ctx, x, params: tuple, relu: bool = False):
+        ctx.save_for_backward(x)
+        ctx.params, ctx.relu = params, relu
+        return _module().forward(x, *params, relu)
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return (_module().backward(g, a, *ctx.args),) + (None,) * 5
+        (x,) = ctx.saved_tensors
+        return _module().backward(g, x, *ctx.params, ctx.relu), None, None
