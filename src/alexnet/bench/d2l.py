@@ -22,6 +22,7 @@ Targets (issue 4): ours >= 2x d2l's examples/s at 224; ours' test accuracy >= d2
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import itertools
 import re
@@ -42,10 +43,12 @@ from ..training.loop import train
 from .peak import peak_flops
 
 TITLE = "d2l's Fashion-MNIST AlexNet training loop vs ours: examples/s and accuracy"
-SPEED = dict(image_size=224, batch_size=128, steps=30, warmup=2)   # d2l's batch; ~11 min on 2 cores
+# d2l's batch; each side timed in `rounds` alternating turns (d2l, ours, d2l, ours): on a shared
+# machine a busy minute then slows both sides, and the median of the turns is what is reported
+SPEED = dict(image_size=224, batch_size=128, steps=30, warmup=2, rounds=2)
 ACCURACY = dict(image_size=D2L_FASHION_CPU["image_size"], batch_size=128, epochs=3,
                 train_limit=2000, test_limit=1000)
-TARGET_SPEEDUP = 2.0
+TARGET_SPEEDUP = 3.0      # issue 13 (issue 4 asked for 2x)
 OURS = "paper_xavier"     # our recipe in the accuracy part (alexnet.recipes.WARMUP_RECIPES)
 
 
@@ -124,23 +127,26 @@ def ours_config(overrides, size, batch, recipe: str, **changes):
 
 
 def speed_part(overrides, log=print) -> list[dict]:
+    """Each side's training examples/s at 224, in SPEED["rounds"] alternating turns. Ours is
+    the `cpu` preset's path (bf16, channels_last) with the fused kernels (compile=true)."""
     size, batch, steps, skip = (SPEED[k] for k in ("image_size", "batch_size", "steps", "warmup"))
-    cfg = ours_config(overrides, size, batch, "d2l", epochs=1, max_steps=steps + skip, val_limit=batch)
+    cfg = ours_config(overrides, size, batch, "d2l", epochs=1, max_steps=steps + skip, val_limit=batch,
+                      compile=True)
     train_iter, test_iter = d2l_loaders(data_root(cfg), batch, size)
-    timed = Timed(train_iter, steps + skip)
-    got = run_d2l(timed, Timed(test_iter, 1), 1, cfg.lr, size)
-    d2l_rate = timed.rate(batch, skip)
-    log(f"d2l  at {size}: {d2l_rate:.1f} examples/s (train_ch6 printed {got['reported_examples_per_s']})")
-    data = load_data(cfg)
-    data.train = Timed(data.train, steps + skip)
-    train(cfg, data=data, log=lambda *_: None)
-    ours_rate = data.train.rate(batch, skip)
-    log(f"ours at {size}: {ours_rate:.1f} examples/s")
+    data, rows = load_data(cfg), []
     common = dict(part="speed", image_size=size, batch_size=batch, steps=steps, epoch=1)
-    return [dict(common, side="d2l", precision="fp32", channels_last=False, examples_per_s=d2l_rate,
-                 d2l_reported_examples_per_s=got["reported_examples_per_s"]),
-            dict(common, side="ours", precision=cfg.precision, channels_last=cfg.channels_last,
-                 examples_per_s=ours_rate)], data.fingerprint
+    for turn in range(SPEED["rounds"]):
+        timed = Timed(train_iter, steps + skip)
+        got = run_d2l(timed, Timed(test_iter, 1), 1, cfg.lr, size)
+        rows.append(dict(common, round=turn + 1, side="d2l", precision="fp32", channels_last=False,
+                         examples_per_s=timed.rate(batch, skip), d2l_reported_examples_per_s=got["reported_examples_per_s"]))
+        ours = Timed(data.train, steps + skip)
+        train(cfg, data=dataclasses.replace(data, train=ours), log=lambda *_: None)
+        rows.append(dict(common, round=turn + 1, side="ours", precision=cfg.precision,
+                         channels_last=cfg.channels_last, examples_per_s=ours.rate(batch, skip)))
+        log(f"round {turn + 1} at {size}: d2l {rows[-2]['examples_per_s']:.1f} examples/s (train_ch6 printed "
+            f"{got['reported_examples_per_s']}), ours {rows[-1]['examples_per_s']:.1f}")
+    return rows, data.fingerprint
 
 
 def accuracy_part(overrides, log=print) -> list[dict]:
@@ -170,7 +176,7 @@ def accuracy_part(overrides, log=print) -> list[dict]:
 
 
 def summarize(table: pd.DataFrame, peaks: dict, gflop_forward: float) -> dict:
-    speed = table[table.part == "speed"].set_index("side")
+    speed = table[table.part == "speed"].groupby("side").median(numeric_only=True)     # over the rounds
     d2l_rate, ours_rate = float(speed.loc["d2l", "examples_per_s"]), float(speed.loc["ours", "examples_per_s"])
     last = table[table.part == "accuracy"].sort_values("epoch").groupby(["side", "recipe"]).tail(1)
     acc = {f"{r.side}_{r.recipe}": float(r.test_acc) for r in last.itertuples()}

@@ -135,7 +135,7 @@ def speedups(table: pd.DataFrame) -> dict:
 
 
 def run(overrides: list[str]) -> "Path":  # noqa: F821
-    cfg = resolve("cpu", overrides, dict(DEFAULTS, dataset="imagenet"))
+    cfg = resolve("cpu", overrides, dict(DEFAULTS, dataset="imagenet_sample"))   # the 10-class sample
     started = records.utc_now()
     # One torch thread in the main process for every pipeline (cfg.threads overrides): data
     # work shares the machine with training, and on 2 busy cores torch's threaded kernels on

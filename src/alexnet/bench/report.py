@@ -15,15 +15,16 @@ KINDS = {"conv": "convolutions", "fc": "fully connected", "norm": "LRN", "act": 
          "drop": "dropout", "other": "optimizer, casts, loss"}
 
 
-def option_label(precision: str, channels_last: bool, compile_: bool = False) -> str:
-    """'bf16 channels_last + fused kernels' and the like: one column name per option."""
-    return f"{precision} {'channels_last' if channels_last else 'NCHW'}" + (" + fused kernels" if compile_ else "")
+def option_label(precision: str, channels_last: bool, compile_: bool = False, threads: int = 0) -> str:
+    """'bf16 channels_last + fused kernels, 1 thread' and the like: one column name per option."""
+    return (f"{precision} {'channels_last' if channels_last else 'NCHW'}" + (" + fused kernels" if compile_ else "")
+            + (f", {threads} thread{'s' * (threads > 1)}" if threads else ""))
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    compile_ = frame["compile"] if "compile" in frame else pd.Series(False, index=frame.index)  # older records
-    return frame.assign(option=[option_label(p, c, f) for p, c, f in
-                                zip(frame.precision, frame.channels_last, compile_.fillna(False))])
+    column = lambda name, default: frame[name].fillna(default) if name in frame else [default] * len(frame)  # older records
+    return frame.assign(option=[option_label(p, c, bool(f), int(t)) for p, c, f, t in
+                                zip(frame.precision, frame.channels_last, column("compile", False), column("threads", 0))])
 
 
 def speed_table(record, value: str = "train_images_per_s") -> pd.DataFrame:

@@ -43,17 +43,19 @@ NETS = {
 
 
 class Option(NamedTuple):
-    """How a step runs: autocast precision, memory format, and the fused kernels."""
+    """How a step runs: autocast precision, memory format, the fused kernels, torch threads."""
     precision: str
     channels_last: bool
     compile: bool = False      # compile=true: §3.3's LRN as one C++ kernel per direction, fused SGD
+    threads: int = 0           # torch intra-op threads; 0: the run's (all cores)
 
 
 OPTIONS = [Option(p, cl) for p in ("fp32", "bf16") for cl in (False, True)]
 # The paper's batch (§5), also timed for every net in the options that matter: plain fp32, the
 # `cpu` preset's bf16 + channels_last, and the same with the fused kernels (issue 13's targets).
 LARGE_BATCH = 128
-LARGE_OPTIONS = [Option("fp32", False), Option("bf16", True), Option("bf16", True, True)]
+LARGE_OPTIONS = [Option("fp32", False), Option("bf16", True), Option("bf16", True, True),
+                 Option("bf16", True, True, threads=1)]   # one thread: is a 2nd job beside it worth it?
 PROFILED = "alexnet_paper"                      # the net whose layers `run` profiles, at LARGE_BATCH
 TARGETS = dict(paper_train_pct=50.0, paper_eval_pct=70.0, fused_speedup=1.5)   # issue 13
 
@@ -73,6 +75,8 @@ def measure(model, xy: tuple, option: Option, steps: int = 3, warmup: int = 1) -
     fmt = torch.channels_last if option.channels_last else torch.contiguous_format
     model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
     opt = torch_sgd(model.parameters(), option.compile, lr=1e-4, momentum=0.9)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(option.threads or threads)
 
     def train_step():
         model.train()
@@ -89,8 +93,11 @@ def measure(model, xy: tuple, option: Option, steps: int = 3, warmup: int = 1) -
         with autocast(device, precision):
             model(x)
 
-    train_s = median_seconds(train_step, steps, warmup)
-    eval_s = median_seconds(eval_step, steps, warmup)
+    try:
+        train_s = median_seconds(train_step, steps, warmup)
+        eval_s = median_seconds(eval_step, steps, warmup)
+    finally:
+        torch.set_num_threads(threads)
     return dict(train_images_per_s=batch / train_s, eval_images_per_s=batch / eval_s)
 
 
@@ -112,8 +119,7 @@ def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
                    peak_gflop_per_s=peak / 1e9)
         row["train_pct_of_peak"] = 100 * row["train_gflop_per_s"] * 1e9 / peak
         row["eval_pct_of_peak"] = 100 * row["eval_gflop_per_s"] * 1e9 / peak
-        log(f"{name:20s} batch {batch:3d} {option.precision} channels_last={option.channels_last!s:5s} "
-            f"compile={option.compile!s:5s} "
+        log(f"{name:20s} batch {batch:3d} {option} "
             f"train {row['train_images_per_s']:7.1f} img/s ({row['train_pct_of_peak']:4.1f}% of peak)  "
             f"eval {row['eval_images_per_s']:7.1f} img/s ({row['eval_pct_of_peak']:4.1f}%)")
         rows.append(row)
@@ -191,7 +197,8 @@ def best_options(table: pd.DataFrame) -> dict:
         best = rows.loc[rows.train_images_per_s.idxmax()]
         same = rows[rows.batch == best.batch]
         base = same[(same.precision == "fp32") & ~same.channels_last].iloc[0]
-        large = rows[(rows.batch == LARGE_BATCH) & (rows.precision == "bf16") & rows.channels_last]
+        large = rows[(rows.batch == LARGE_BATCH) & (rows.precision == "bf16") & rows.channels_last
+                     & (rows.threads == 0)]
         fused, eager = (large[large["compile"] == c].train_images_per_s for c in (True, False))
         out[name] = dict(precision=best.precision, channels_last=bool(best.channels_last),
                          compile=bool(best["compile"]), batch=int(best.batch),
@@ -224,7 +231,7 @@ def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -
     channels, side, classes, _ = NETS[name]
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     tables = []
-    for option in LARGE_OPTIONS:
+    for option in [o for o in LARGE_OPTIONS if not o.threads]:
         xy = random_batch((channels, side, side), classes, LARGE_BATCH)
         t = layer_profile(build_model(net_cfg.replace(compile=option.compile), classes, channels), xy, option,
                           peaks[option.precision], steps)
@@ -233,7 +240,7 @@ def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -
     return pd.concat(tables, ignore_index=True)
 
 
-def run(overrides: list[str], nets: list[str] | None = None, steps: int = 3, small: bool = False,
+def run(overrides: list[str], nets: list[str] | None = None, steps: int = 5, small: bool = False,
         results=None, profile: bool = True) -> "Path":  # noqa: F821
     """Measure `nets` (default: all of NETS), profile PROFILED's layers when it is among them
     (and `profile`), and write results/bench_train/<preset>/."""
