@@ -17,6 +17,7 @@ rank the options on this machine; `alexnet bench d2l` times real training runs.
 from __future__ import annotations
 
 import shlex
+import statistics
 from typing import NamedTuple
 
 import pandas as pd
@@ -58,6 +59,9 @@ LARGE_OPTIONS = [Option("fp32", False), Option("bf16", True), Option("bf16", Tru
                  Option("bf16", True, True, threads=1)]   # one thread: is a 2nd job beside it worth it?
 PROFILED = "alexnet_paper"                      # the net whose layers `run` profiles, at LARGE_BATCH
 TARGETS = dict(paper_train_pct=50.0, paper_eval_pct=70.0, fused_speedup=1.5)   # issue 13
+# Each option is timed in turn ROUNDS times over and the median turn kept: on a shared machine a
+# busy minute then slows every option of a net alike (single passes here moved by +-25%).
+ROUNDS = 3
 
 
 def random_batch(shape, classes: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,28 +106,33 @@ def measure(model, xy: tuple, option: Option, steps: int = 3, warmup: int = 1) -
 
 
 def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
+    """Every option of `name` (OPTIONS at its own batch, LARGE_OPTIONS at LARGE_BATCH), each
+    built once and timed in turn, ROUNDS times over; a row per option with the median turn."""
     channels, side, classes, batch = NETS[name]
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     flops = forward_flops(build_model(net_cfg, classes, channels).eval(), (channels, side, side))
-    rows = []
     runs = [(batch, o) for o in OPTIONS] + [(LARGE_BATCH, o) for o in LARGE_OPTIONS
                                             if batch != LARGE_BATCH or o not in OPTIONS]
-    for batch, option in runs:
-        model = build_model(net_cfg.replace(compile=option.compile), classes, channels)
-        got = measure(model, random_batch((channels, side, side), classes, batch), option, steps)
-        peak = peaks[option.precision]
-        row = dict(model=name, input=f"{channels}x{side}x{side}", batch=batch, **option._asdict(),
-                   gflop_forward=flops / 1e9, **got,
-                   train_gflop_per_s=3 * flops * got["train_images_per_s"] / 1e9,
-                   eval_gflop_per_s=flops * got["eval_images_per_s"] / 1e9,
-                   peak_gflop_per_s=peak / 1e9)
-        row["train_pct_of_peak"] = 100 * row["train_gflop_per_s"] * 1e9 / peak
-        row["eval_pct_of_peak"] = 100 * row["eval_gflop_per_s"] * 1e9 / peak
-        log(f"{name:20s} batch {batch:3d} {option} "
-            f"train {row['train_images_per_s']:7.1f} img/s ({row['train_pct_of_peak']:4.1f}% of peak)  "
-            f"eval {row['eval_images_per_s']:7.1f} img/s ({row['eval_pct_of_peak']:4.1f}%)")
-        rows.append(row)
+    setups = [(build_model(net_cfg.replace(compile=o.compile), classes, channels),
+               random_batch((channels, side, side), classes, b), o) for b, o in runs]
+    turns = [[measure(*setup, steps) for setup in setups] for _ in range(ROUNDS)]
+    rows = []
+    for i, (b, option) in enumerate(runs):
+        got = {k: statistics.median(turn[i][k] for turn in turns) for k in turns[0][i]}
+        rows.append(_row(dict(model=name, input=f"{channels}x{side}x{side}", batch=b, **option._asdict()),
+                         flops, got, peaks[option.precision]))
+        log(f"{name:20s} batch {b:3d} {option} train {got['train_images_per_s']:7.1f} img/s "
+            f"({rows[-1]['train_pct_of_peak']:4.1f}% of peak)  eval {got['eval_images_per_s']:7.1f} img/s "
+            f"({rows[-1]['eval_pct_of_peak']:4.1f}%)")
     return rows
+
+
+def _row(keys: dict, flops: float, got: dict, peak: float) -> dict:
+    """One table row: the measured images/s as GFLOP/s (a training step = 3 forwards) and % of peak."""
+    train, evaluation = 3 * flops * got["train_images_per_s"], flops * got["eval_images_per_s"]
+    return dict(keys, gflop_forward=flops / 1e9, **got, train_gflop_per_s=train / 1e9,
+                eval_gflop_per_s=evaluation / 1e9, peak_gflop_per_s=peak / 1e9,
+                train_pct_of_peak=100 * train / peak, eval_pct_of_peak=100 * evaluation / peak)
 
 
 def _layer_calls(model, x: torch.Tensor, precision: str) -> list[tuple[str, torch.nn.Module, torch.Tensor]]:
@@ -240,7 +249,7 @@ def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -
     return pd.concat(tables, ignore_index=True)
 
 
-def run(overrides: list[str], nets: list[str] | None = None, steps: int = 5, small: bool = False,
+def run(overrides: list[str], nets: list[str] | None = None, steps: int = 3, small: bool = False,
         results=None, profile: bool = True) -> "Path":  # noqa: F821
     """Measure `nets` (default: all of NETS), profile PROFILED's layers when it is among them
     (and `profile`), and write results/bench_train/<preset>/."""
