@@ -56,11 +56,13 @@ def test_report_tables_from_a_record(monkeypatch):
     targets = dict(alexnet_small_fused_speedup=dict(value=1.5, target=1.5, met=True))
     rec = SimpleNamespace(metrics=metrics, summary=dict(layer_profile=profile, targets=targets))
     speed = report.speed_table(rec)
-    assert list(speed.columns) == ["bf16 channels_last", "bf16 channels_last + fused kernels"]
+    assert list(speed.columns) == ["bf16 CL", "bf16 CL fused"]
     assert speed.iloc[0].tolist() == [10.0, 15.0]
     table = report.profile_table(rec)
     assert table.loc["convolutions"].tolist() == [11.0, 11.0] and table.loc["LRN"].tolist() == [8.0, 2.0]
     assert table.loc["whole step"].tolist() == [23.0, 17.0] and "optimizer, casts, loss" in table.index
     assert report.targets_table(rec).met.tolist() == [True]
     from alexnet.plots.speed import profile_figure
-    assert len(profile_figure(table).axes[0].patches) == 2 * 4         # 2 options x 4 kinds
+    ax = profile_figure(table).axes[0]
+    assert len(ax.patches) == 2 * 3                                    # 2 options x 3 layer kinds
+    assert list(ax.collections[0].get_offsets()[:, 0]) == [23.0, 17.0]   # the whole step's marks

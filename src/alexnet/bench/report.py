@@ -16,8 +16,8 @@ KINDS = {"conv": "convolutions", "fc": "fully connected", "norm": "LRN", "act": 
 
 
 def option_label(precision: str, channels_last: bool, compile_: bool = False, threads: int = 0) -> str:
-    """'bf16 channels_last + fused kernels, 1 thread' and the like: one column name per option."""
-    return (f"{precision} {'channels_last' if channels_last else 'NCHW'}" + (" + fused kernels" if compile_ else "")
+    """'bf16 CL fused, 1 thread' and the like (CL: channels_last): one short column name per option."""
+    return (f"{precision} {'CL' if channels_last else 'NCHW'}" + (" fused" if compile_ else "")
             + (f", {threads} thread{'s' * (threads > 1)}" if threads else ""))
 
 
