@@ -14,7 +14,6 @@ with one torch thread in the main process (DataLoader workers use one each anywa
 """
 from __future__ import annotations
 
-import os
 import shlex
 import statistics
 import time
@@ -85,15 +84,6 @@ def fashion_rows(cfg, n: int):
     data = load_data(cfg.replace(dataset="fashion_mnist", augment="none", batch_size=128))
     rows = [("fashion_mnist", "ours: MemoryLoader, batched resize to 224", 0,
              rate(lambda r: data.train.batches(r), n))]
-    # In training the batch is made in the main process between steps, with torch's threads on
-    # every core (d2l's two worker processes use two cores too): measured as well, apart.
-    one, cores = torch.get_num_threads(), os.cpu_count() or 1
-    torch.set_num_threads(cores)
-    try:
-        rows.append(("fashion_mnist", f"ours: MemoryLoader, batched resize to 224, {cores} threads", 0,
-                     rate(lambda r: data.train.batches(r), n)))
-    finally:
-        torch.set_num_threads(one)
     d2l = torchvision.datasets.FashionMNIST(str(data_root(cfg)), train=True, download=False,
                                             transform=T.Compose([T.Resize(cfg.image_size), T.ToTensor()]))
     for workers in (0, 2):
