@@ -122,3 +122,14 @@ def test_a_fused_alexnet_equals_the_plain_one_in_float64(monkeypatch):
         out.square().sum().backward()
     for (name, p), q in zip(nets[0].named_parameters(), nets[1].parameters()):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)
+
+
+@needs_kernel
+@pytest.mark.parametrize("relu", [False, True])
+def test_a_nan_stays_a_nan(relu):
+    """No fast-math: a NaN in the input reaches the output (and the loss guard), as in eager."""
+    x = channels_last(2, 8, 3, 3, dtype=torch.bfloat16)
+    x[0, 3, 1, 1] = float("nan")
+    out = lrn_kernel.FusedLRN.apply(x, (5, 1e-4, 0.75, 2.0, 1), relu)
+    assert torch.isnan(out[0, 3, 1, 1]) and torch.isnan(out[0, 1:6, 1, 1]).all()   # its window
+    assert torch.isfinite(out[1]).all()

@@ -51,7 +51,7 @@ inline void load(const S* __restrict__ x, T* __restrict__ buf, const Layout& L, 
       const S* src = x + r * L.c + g * L.width;
       T* dst = buf + (r * L.groups + g) * L.stride + L.lo;
       if (relu) {
-        for (int64_t i = 0; i < L.width; ++i) { const T v = T(src[i]); dst[i] = v > T(0) ? v : T(0); }
+        for (int64_t i = 0; i < L.width; ++i) { const T v = T(src[i]); dst[i] = v < T(0) ? T(0) : v; }  // NaN stays NaN
       } else {
         for (int64_t i = 0; i < L.width; ++i) dst[i] = T(src[i]);
       }

@@ -30,7 +30,7 @@ def _module():
         from torch.utils.cpp_extension import load
         # ninja may live in this environment's bin/ (pip), which is not always on PATH
         os.environ["PATH"] = sysconfig.get_path("scripts") + os.pathsep + os.environ.get("PATH", "")
-        return load(name="alexnet_lrn", sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native", "-ffast-math", "-fopenmp"],
+        return load(name="alexnet_lrn", sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native", "-fno-math-errno", "-fopenmp"],
                     extra_ldflags=["-fopenmp"])
     except Exception as e:  # any build failure: fall back, say so once
         first = (str(e).strip().splitlines() or [""])[0][:200]
