@@ -105,3 +105,10 @@ def test_bf16_channels_last_runs():
     cfg = resolve("smoke", ["epochs=1", "precision=bf16", "channels_last=true"])
     result = train(cfg, log=lambda *_: None)
     assert math.isfinite(result.history[0]["train_loss"])
+
+
+def test_a_warm_up_as_long_as_the_run_is_refused():
+    from alexnet.config import ConfigError
+    with pytest.raises(ConfigError, match="warmup_epochs=2 must be below epochs=2"):
+        resolve("smoke", ["schedule=warmup_cosine", "warmup_epochs=2", "epochs=2"])
+    assert resolve("smoke", ["schedule=warmup_cosine", "warmup_epochs=0.5", "epochs=2"]).warmup_epochs == 0.5

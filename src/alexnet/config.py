@@ -218,7 +218,15 @@ def resolve(preset: str = "paper", overrides: list[str] | dict | None = None,
     cfg = apply(cfg, experiment_preset or {})
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)
-    return apply(cfg, overrides or {})
+    return check_together(apply(cfg, overrides or {}))
+
+
+def check_together(cfg: Config) -> Config:
+    """The checks that span keys (each key's own range is checked as it is set)."""
+    if cfg.schedule == "warmup_cosine" and cfg.warmup_epochs >= cfg.epochs:
+        raise ConfigError(f"warmup_epochs={cfg.warmup_epochs:g} must be below epochs={cfg.epochs} with "
+                          "schedule=warmup_cosine (the warm-up is the start of the one cycle)")
+    return cfg
 
 
 def default_preset() -> str:
