@@ -30,8 +30,9 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def speed_table(record, value: str = "train_images_per_s") -> pd.DataFrame:
     """`value` for every net and batch (rows) under every option (columns) of the record."""
     rows = _labelled(record.metrics)
-    order = list(dict.fromkeys(rows.option))
-    return rows.pivot_table(index=["model", "input", "batch"], columns="option", values=value, sort=False)[order]
+    options, models = list(dict.fromkeys(rows.option)), list(dict.fromkeys(rows.model))
+    table = rows.pivot_table(index=["model", "input", "batch"], columns="option", values=value, sort=False)[options]
+    return table.iloc[sorted(range(len(table)), key=lambda i: (models.index(table.index[i][0]), table.index[i][2]))]
 
 
 def profile_table(record) -> pd.DataFrame:
