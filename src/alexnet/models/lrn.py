@@ -93,9 +93,15 @@ def local_response_norm_fused(a: torch.Tensor, size: int = 5, alpha: float = 1e-
                               k: float = 2.0, groups: int = 1) -> torch.Tensor:
     """The same, one C++ kernel per direction (`lrn_kernel`, compile=true) where it applies:
     channels_last CPU tensors, the kernel built; `local_response_norm` otherwise."""
-    if a.dim() == 4 and a.shape[1] % groups == 0 and lrn_kernel.applies(a):
-        return lrn_kernel.FusedLRN.apply(a, (size, alpha, beta, k, groups))
-    return local_response_norm(a, size, alpha, beta, k, groups)
+    return _normalise(a, (size, alpha, beta, k, groups), fused=True)
+
+
+def _normalise(a: torch.Tensor, params: tuple, relu: bool = False, fused: bool = False) -> torch.Tensor:
+    """LRN(a), or LRN(max(a, 0)) with `relu`; `params` = (size, alpha, beta, k, groups). With
+    `fused`, the C++ kernel where it applies (the ReLU then read inside it), else the eager path."""
+    if fused and lrn_kernel.applies(a, params[-1]):
+        return lrn_kernel.FusedLRN.apply(a, params, relu)
+    return local_response_norm(torch.relu(a) if relu else a, *params)
 
 
 def local_response_norm_autograd(a: torch.Tensor, size: int = 5, alpha: float = 1e-4,
@@ -117,10 +123,7 @@ class LocalResponseNorm(nn.Module):
 
     def forward(self, a: torch.Tensor, relu: bool = False) -> torch.Tensor:
         """LRN(a); with `relu`, LRN(max(a, 0)) — in one kernel when fused (`act_then_norm`)."""
-        params = (self.size, self.alpha, self.beta, self.k, self.groups)
-        if self.fused and a.shape[1] % self.groups == 0 and lrn_kernel.applies(a):
-            return lrn_kernel.FusedLRN.apply(a, params, relu)
-        return local_response_norm(torch.relu(a) if relu else a, *params)
+        return _normalise(a, (self.size, self.alpha, self.beta, self.k, self.groups), relu, self.fused)
 
     def extra_repr(self) -> str:
         return (f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -58,7 +58,7 @@ inline void load(const S* __restrict__ x, T* __restrict__ buf, const Layout& L, 
     }
 }
 
-// out rows = a * b taken at the interior positions (a shifted by `shift` against b)
+// out rows = a * b at the interior positions: a in the padded layout (offset lo), b unpadded-aligned
 template <typename S, typename T>
 inline void store_product(S* __restrict__ out, const T* __restrict__ a, const T* __restrict__ b,
                           const Layout& L, int64_t n) {

@@ -25,18 +25,23 @@ SOURCE = Path(__file__).with_name("lrn_kernel.cpp")
 @functools.lru_cache(maxsize=1)
 def _module():
     """The built extension, or None after one warning that says why it could not be built."""
-    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)   # "no CUDA runtime": not needed here
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level, path = logger.level, os.environ.get("PATH", "")
+    logger.setLevel(logging.ERROR)                   # its "no CUDA runtime" warning: not needed here
+    # ninja may live in this environment's bin/ (pip), which is not always on PATH
+    os.environ["PATH"] = sysconfig.get_path("scripts") + os.pathsep + path
     try:
         from torch.utils.cpp_extension import load
-        # ninja may live in this environment's bin/ (pip), which is not always on PATH
-        os.environ["PATH"] = sysconfig.get_path("scripts") + os.pathsep + os.environ.get("PATH", "")
-        return load(name="alexnet_lrn", sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native", "-fno-math-errno", "-fopenmp"],
-                    extra_ldflags=["-fopenmp"])
+        return load(name="alexnet_lrn", sources=[str(SOURCE)],
+                    extra_cflags=["-O3", "-march=native", "-fno-math-errno", "-fopenmp"], extra_ldflags=["-fopenmp"])
     except Exception as e:  # any build failure: fall back, say so once
         first = (str(e).strip().splitlines() or [""])[0][:200]
         warnings.warn(f"compile=true: the fused LRN kernel could not be built ({type(e).__name__}: {first}); "
                       "using the eager LRN instead", RuntimeWarning, stacklevel=2)
         return None
+    finally:                                         # leave the process's PATH and logging as they were
+        os.environ["PATH"] = path
+        logger.setLevel(level)
 
 
 def available() -> bool:
@@ -44,10 +49,11 @@ def available() -> bool:
     return _module() is not None
 
 
-def applies(a: torch.Tensor) -> bool:
-    """The kernel takes channels_last (B, C, H, W) CPU tensors; anything else stays eager."""
-    return (a.device.type == "cpu" and a.dim() == 4 and a.is_contiguous(memory_format=torch.channels_last)
-            and available())
+def applies(a: torch.Tensor, groups: int = 1) -> bool:
+    """The kernel takes channels_last (B, C, H, W) CPU tensors whose C splits into `groups`;
+    anything else stays eager (which also says what is wrong with a bad shape)."""
+    return (a.device.type == "cpu" and a.dim() == 4 and a.shape[1] % groups == 0
+            and a.is_contiguous(memory_format=torch.channels_last) and available())
 
 
 class FusedLRN(torch.autograd.Function):

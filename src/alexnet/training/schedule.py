@@ -24,7 +24,7 @@ class Schedule:
         t = epoch + step / steps                                    # epochs done, fractional
         if t < self.warmup:
             return self.base * (t + 1 / steps) / self.warmup        # never 0 on the first step
-        return 0.5 * self.base * (1 + math.cos(math.pi * (t - self.warmup) / max(self.epochs - self.warmup, 1e-9)))
+        return 0.5 * self.base * (1 + math.cos(math.pi * (t - self.warmup) / (self.epochs - self.warmup)))
 
     def after_epoch(self, epoch: int, val_error: float) -> float:
         """Call with the finished epoch's index (0-based) and its validation error."""
