@@ -2,6 +2,7 @@
 
     alexnet list                                   experiments, presets, models, datasets
     alexnet run EXPERIMENT --preset cpu [k=v ...]  train and write results/EXPERIMENT/cpu/
+    alexnet run EXPERIMENT --preset P --resummarize  re-derive its summary from its metrics.csv
     alexnet train --preset cpu [k=v ...]           any model/dataset/config; resumable
     alexnet eval --checkpoint PATH [--ten-crop]    top-1/top-5 error of a checkpoint
     alexnet layers [MODEL]                         the layer table (shapes, params, FLOPs)
@@ -25,7 +26,7 @@ from .config import PRESETS, ConfigError, resolve, valid_keys
 
 
 def _list(args) -> int:
-    from . import experiments
+    from .harness import registry as experiments
     from .data import LOADERS
     from .models import MODELS
     print(experiments.table().to_string(index=False))
@@ -35,7 +36,11 @@ def _list(args) -> int:
 
 
 def _run(args) -> int:
-    from .experiments import run_experiment
+    from .harness import resummarize, run_experiment
+    if args.resummarize:
+        path = resummarize(args.experiment, args.preset, Path(args.results) if args.results else None)
+        print(f"summary re-derived from {path / 'metrics.csv'}")
+        return 0
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     path = run_experiment(args.experiment, args.preset, args.overrides,
                           Path(args.results) if args.results else None, seeds, force=args.force)
@@ -126,6 +131,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--results", help="results folder (default: results/ of the checkout)")
     r.add_argument("--seeds", help="comma-separated seeds (default: the experiment's)")
     r.add_argument("--force", action="store_true", help="replace an existing run record (whole)")
+    r.add_argument("--resummarize", action="store_true",
+                   help="re-derive summary.json from the record's own metrics.csv (nothing retrains)")
     r.set_defaults(fn=_run)
     t = sub.add_parser("train", help="train any model/dataset; resumable from --out")
     t.add_argument("--preset", default="paper", choices=PRESETS)

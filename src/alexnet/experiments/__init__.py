@@ -1,20 +1,18 @@
-"""One module per paper claim. Each module defines
+"""One module per experiment, found by its file name (`alexnet.harness.registry`). Each declares
 
-    TITLE   = "ReLU vs tanh on CIFAR-10"        # what it measures
-    SECTION = "§3.1"                             # where the paper says it
-    PRESETS = presets.of("relu_vs_tanh")         # config changes per scale, from the ONE table
-    SEEDS   = presets.seeds("relu_vs_tanh")      # seeds per scale, from the same table
+    EXPERIMENT = Experiment(title=..., section="§3.4", presets=dict(smoke=..., cpu=..., long=...,
+                            paper=...), seeds=..., variants=..., claims=(Claim(...), ...))
     def run(cfg: Config, preset: str, seeds: list[int]) -> Outcome
+    def summarize_metrics(metrics, cfg) -> dict      # the summary from metrics.csv alone
 
-and is found by its file name (`registry`): `alexnet run <name> --preset <p>`
-(`runner.run_experiment`) resolves the config (paper defaults <- base preset <- PRESETS[p]
-<- overrides), calls `run`, and writes the run record with its provenance. The machinery:
-`registry` (names, get, table), `runner` (run_variants, final_summary, run_experiment,
-Outcome), `presets` (the table of presets and seeds), `paper_tables` (the papers' numbers).
+and `alexnet run <name> --preset <p>` (`harness.runner.run_experiment`) resolves the config
+(paper defaults <- base preset <- the declared preset <- overrides), calls `run`, and writes the
+run record with its provenance. The machinery lives in `alexnet.harness`; the claims, the
+scorecard and the evidence chapters read live in `alexnet.claims`.
 """
 from __future__ import annotations
 
-from .registry import NOT_EXPERIMENTS, get, names, table
-from .runner import Outcome, run_experiment
+from ..harness.registry import get, names, table
+from ..harness.runner import Outcome, run_experiment
 
-__all__ = ["NOT_EXPERIMENTS", "Outcome", "get", "names", "run_experiment", "table"]
+__all__ = ["Outcome", "get", "names", "run_experiment", "table"]

@@ -19,16 +19,14 @@ import torch.nn.functional as F
 from .. import stats
 from ..config import Config
 from ..evaluation.metrics import autocast
-from . import Outcome, presets
-from .runner import final_summary, run_variants
+from ..harness import presets
+from ..harness.declare import Claim, Experiment, Regime, values
+from ..harness.runner import Outcome
+from ..harness.runner import final_summary, run_variants
 
-TITLE = "LRN on CIFAR-10 with cuda-convnet's own 13% / 11% networks"
-SECTION = "§3.3"
 PAPER = {"13pct": 0.13, "11pct": 0.11}                      # §3.3: test error without / with LRN
 
 # cuda-convnet's layer-params: lr = epsW (biases 2x inside the model), momentum = momW, weight
-PRESETS = presets.of("lrn_cifar")
-SEEDS = presets.seeds("lrn_cifar")
 VARIANTS = {"13pct": dict(lrn=False), "11pct": dict(lrn=True)}
 CROP, BORDER = 24, 4                                        # 24x24 crops of 32x32 images
 
@@ -85,14 +83,31 @@ def plateaued(metrics, points: float = 0.005) -> dict:
 def run(cfg: Config, preset: str, seeds: list[int]) -> Outcome:
     metrics, fingerprint, configs = run_variants("lrn_cifar", preset, cfg, VARIANTS, seeds,
                                                  on_result=_multiview)
+    return Outcome(metrics, summarize_metrics(metrics, cfg), fingerprint, configs)
+
+
+def summarize_metrics(metrics, cfg) -> dict:
+    """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
     summary = final_summary(metrics, ("val_top1_err", "val_top1_err_multiview", "train_err"))
     for column in ("val_top1_err", "val_top1_err_multiview"):   # paired by seed: 13pct - 11pct
         summary[f"gap_{column}"] = stats.paired_difference(summary["13pct"][column], summary["11pct"][column])
     summary["gap_by_epoch"] = gap_by_epoch(metrics)
     summary["plateaued"] = plateaued(metrics)
     summary["paper"] = dict(PAPER, gap=PAPER["13pct"] - PAPER["11pct"])
-    summary["verdict"] = stats.verdict(summary["gap_val_top1_err_multiview"]["values"],
-                                       PAPER["13pct"] - PAPER["11pct"])
     summary["budget"] = dict(epochs=cfg.epochs, train_images=cfg.train_limit or 50_000,
                              test_images=cfg.val_limit or 10_000, cuda_convnet_epochs=520)
-    return Outcome(metrics, summary, fingerprint, configs)
+    return summary
+
+
+# --- The declaration: presets, seeds, variants and the claims this experiment measures ---
+EXPERIMENT = Experiment(
+    title="LRN on CIFAR-10 with cuda-convnet's own 13% / 11% networks", section="§3.3",
+    presets=dict(
+        smoke=dict(presets.CCN, dataset="synthetic", train_limit=64, val_limit=32, batch_size=16, epochs=2,
+                   lr=0.01),
+        cpu=presets.CCN_LONG, long=presets.CCN_LONG,
+        paper=dict(presets.CCN, precision="fp32", epochs=520, schedule="step", step_every=500)),  # 500 at 0.001, 20 at 0.0001
+    seeds={"smoke": [0], "cpu": [0, 1], "long": [0, 1], "paper": [0, 1]}, variants=VARIANTS,
+    claims=(Claim("lrn_cifar_13_11", "LRN on CIFAR-10: 13% → 11% (§3.3), cuda-convnet's own pair", "13% → 11%",
+                  "lrn", values("gap_val_top1_err_multiview"), PAPER["13pct"] - PAPER["11pct"],
+                  regime=Regime()),))

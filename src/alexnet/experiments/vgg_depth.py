@@ -2,16 +2,14 @@
 convolutions help less than D's 3x3 ones. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
-from . import presets
-from .presets import model_name
-from .runner import Outcome, final_summary, run_variants
+from ..harness import presets
+from ..harness.paper_tables import CLAIMS
+from ..harness.declare import Claim, Experiment, paired, Regime
+from ..harness.presets import model_name
+from ..harness.runner import Outcome, final_summary, run_variants
 from ..models import count_parameters
 from ..models.vgg import WEIGHT_LAYERS
 
-TITLE = "VGG depth: configurations A to E"
-SECTION = "VGG §4.1, Table 3"
-PRESETS = presets.of("vgg_depth")
-SEEDS = presets.seeds("vgg_depth")   # cpu: ~8 minutes (18 runs)
 CONFIGS = ("A", "B", "C", "D", "E")
 
 
@@ -21,8 +19,25 @@ def run(cfg, preset, seeds) -> Outcome:
     metrics, fingerprint, configs = run_variants(
         "vgg_depth", preset, cfg, variants, seeds,
         on_result=lambda variant, seed, result: dict(params=count_parameters(result.model)))
+    summary = summarize_metrics(metrics, cfg)
+    for v in variants:
+        summary[v]["init"] = configs[v]["init"]
+    return Outcome(metrics, summary, fingerprint, configs)
+
+
+def summarize_metrics(metrics, cfg) -> dict:
+    """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
     summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "images_per_s"))
     last = metrics.dropna(subset=["params"]).groupby("variant")["params"].first()
-    for v in variants:
-        summary[v].update(weight_layers=WEIGHT_LAYERS[v.split("-")[0]], params=int(last[v]), init=configs[v]["init"])
-    return Outcome(metrics, summary, fingerprint, configs)
+    for v in last.index:
+        summary[v].update(weight_layers=WEIGHT_LAYERS[v.split("-")[0]], params=int(last[v]))
+    return summary
+
+
+# --- The declaration: presets, seeds, variants and the claims this experiment measures ---
+EXPERIMENT = Experiment(
+    title="VGG depth: configurations A to E", section="VGG §4.1, Table 3",
+    presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU, paper=presets.VGG_PAPER),   # cpu: ~8 minutes (18 runs)
+    seeds=presets.THREE,
+    claims=(Claim("vgg_depth", "VGG: error falls with depth, A → E (Table 3)", "29.6 → 27.3 top-1", "vgg",
+                  paired(("A", "val_top1_err"), ("E", "val_top1_err")), CLAIMS["vgg_depth"]["gain_top1"], regime=Regime()),))

@@ -110,23 +110,6 @@ def dropout_masks(masks, p: float = 0.5):
     return fig
 
 
-def regime_line(record, variant: str, name: str) -> str:
-    """`stats.regime` (the paper's regime: overfits by >= 10 points, the test error's last three
-    epochs within 0.5) on one variant of a record, as a sentence for the prose."""
-    r = stats.regime(record.metrics[record.metrics.variant == variant].dropna(subset=["val_top1_err"]))
-    return (f"in the {record.experiment}/{record.preset} record, {name} ends with its test error "
-            f"{abs(100 * r['gap']):.1f} points {'above' if r['gap'] >= 0 else 'below'} its training error ({'it overfits' if r['overfits'] else 'it does not overfit'}"
-            f" by the rule's 10 points), and its test error over the last three epochs spans "
-            f"{100 * r['last3_span']:.2f} points ({'plateaued' if r['plateaued'] else 'not plateaued'}: the rule asks at most 0.5)")
-
-
-def missing_line(experiment: str, preset: str = "long", fallback: str = "cpu") -> str:
-    """The note a chapter shows while a newer record is not committed."""
-    then = f" Until then the curves and the verdict below read the quick `{fallback}` record." if fallback else ""
-    return (f"No `{experiment}/{preset}` record is committed yet; make it with "
-            f"`scripts/run-clean.sh run {experiment} --preset {preset}`.{then}")
-
-
 def placeholder(text: str):
     """A figure that says what is missing (a chapter still executes without a record)."""
     fig, ax = figure(width=6.4, height=1.2)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import records
-from ..config import Config, ConfigError, resolve
+from ..config import Config, ConfigError, resolve, valid_keys
 from ..stats import summarize
 from ..training.loop import TrainResult, train
 from .registry import get
@@ -37,12 +37,9 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
     """Run `name` at `preset` and write its record under results/<name>/<preset>/ (checked
     writable, and not already there unless `force`, before anything trains)."""
     module = get(name)
-    if preset not in module.PRESETS:
-        raise ConfigError(f"experiment {name!r} has no preset {preset!r}; choose one of "
-                          f"{', '.join(module.PRESETS)}")
-    cfg = resolve(preset, overrides or [], module.PRESETS[preset])
+    cfg = resolved(name, preset, overrides)
     records.check_writable(name, preset, results, force)
-    seeds = seeds if seeds is not None else getattr(module, "SEEDS", {}).get(preset, [cfg.seed])
+    seeds = seeds if seeds is not None else module.EXPERIMENT.seeds.get(preset, [cfg.seed])
     started = records.utc_now()
     REUSED.clear()
     outcome: Outcome = module.run(cfg, preset, seeds)
@@ -53,6 +50,43 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
                               extra=dict(reused_checkpoints=list(REUSED)))
     return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
                          provenance=prov, root=results, force=force, files=outcome.files)
+
+
+def resolved(name: str, preset: str, overrides: list[str] | None = None) -> Config:
+    """Paper defaults <- the scale's base preset <- the experiment's declared preset <- overrides."""
+    declared = get(name).EXPERIMENT.presets
+    if preset not in declared:
+        raise ConfigError(f"experiment {name!r} has no preset {preset!r}; choose one of {', '.join(declared)}")
+    return resolve(preset, overrides or [], declared[preset])
+
+
+def resummarize(name: str, preset: str, results: Path | None = None) -> Path:
+    """Re-derive a record's summary.json from its own metrics.csv with today's code (`alexnet run
+    NAME --preset P --resummarize`): nothing retrains. Keys the derivation makes are replaced;
+    measurements of the trained models that metrics.csv does not hold (parameters, timings,
+    PCA) are kept as they were; a record never carries a verdict. The provenance notes it."""
+    module = get(name)
+    if not hasattr(module, "summarize_metrics"):
+        raise ConfigError(f"experiment {name!r} cannot re-derive its summary from its metrics")
+    rec = records.load(name, preset, root=results)
+    base = rec.config.get("base", rec.config)
+    cfg = Config().replace(**{k: v for k, v in base.items() if k in valid_keys()})
+    derived = module.summarize_metrics(rec.metrics, cfg)
+    summary = _deep_update({k: v for k, v in rec.summary.items() if k != "verdict"}, derived)
+    note = dict(utc=records.utc_now(), git=records.git_state(),
+                command=shlex.join(["alexnet", "run", name, "--preset", preset, "--resummarize"]))
+    prov = dict(rec.provenance, summary_rederived=[*rec.provenance.get("summary_rederived", []), note])
+    return records.write(name, preset, config=rec.config, metrics=rec.metrics, summary=summary,
+                         provenance=prov, root=results, force=True)
+
+
+def _deep_update(old: dict, new: dict) -> dict:
+    """`old` with every key of `new` replaced by its value (dicts merged key by key)."""
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = _deep_update(old[key], value) if isinstance(value, dict) and isinstance(old.get(key), dict) \
+            else value
+    return out
 
 
 def runs_root() -> Path:
@@ -102,10 +136,17 @@ def run_variants(experiment: str, preset: str, base: Config, variants: dict[str,
     return metrics[first + [c for c in metrics.columns if c not in first]], fingerprint, configs
 
 
+def last_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each (variant, seed)'s last epoch row, in variant order and then seed order (a stable
+    sort: rows never trade places, so a summary's per-seed lists follow the seed ids)."""
+    rows = metrics.dropna(subset=["epoch"]).sort_values(["seed", "epoch"], kind="stable")
+    return rows.groupby(["variant", "seed"], sort=False).tail(1)
+
+
 def final_summary(metrics: pd.DataFrame, columns=("val_top1_err", "train_err")) -> dict:
-    """Per variant: mean/std/n over seeds of the last epoch's values of `columns`."""
-    last = metrics.sort_values("epoch").groupby(["variant", "seed"]).tail(1)
+    """Per variant: mean/std/n over seeds of the last epoch's values of `columns`, keyed by seed."""
     out = {}
-    for variant, rows in last.groupby("variant", sort=False):
+    for variant, rows in last_epochs(metrics).groupby("variant", sort=False):
+        rows = rows.set_index("seed")
         out[variant] = {c: summarize(rows[c]) for c in columns if c in rows}
     return out

@@ -1,0 +1,120 @@
+"""What a chapter reads, through one call: `evidence(name)`, where `name` is a claim's id
+(`evidence("lrn_cifar_13_11")`) or an experiment's name (`evidence("schedule")`).
+
+It owns what every chapter used to spell out for itself:
+- which record: the scorecard's order (paper -> long -> cpu) or the `preset` asked for;
+- the RETRAIN switch: with ALEXNET_RETRAIN=1 the experiment is rerun at the chapter's preset
+  (`ALEXNET_PRESET`, else paper on a GPU, cpu otherwise) into a scratch folder, once per
+  process, and read from there;
+- the scorecard's row for each claim, THE verdict included (a chapter never words one itself);
+- the message shown when no record is committed, with the command that makes one.
+
+    ev = evidence("pooling_error")
+    ev.row          the scorecard's row (claim, paper, ours, scale, regime, verdict, chapter)
+    ev.record       the run record read (None: ev.missing says why and how to make one)
+    ev.summary, ev.metrics, ev.config, ev.line (the provenance line for a caption)
+    rows("pooling_error", "pooling_overfit")   the chapter's "paper vs ours" table
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .. import records
+from ..config import default_preset
+from ..harness import registry
+from ..harness.declare import Claim
+from . import scorecard
+
+_SCRATCH: dict[str, Path] = {}          # experiment -> the folder this process retrained it into
+
+
+def retrain() -> bool:
+    """ALEXNET_RETRAIN=1: chapters rerun their experiments instead of reading the records."""
+    return os.environ.get("ALEXNET_RETRAIN") == "1"
+
+
+def _retrained(experiment: str) -> records.Record:
+    from ..harness.runner import run_experiment
+    preset = default_preset()
+    if experiment not in _SCRATCH:
+        _SCRATCH[experiment] = Path(tempfile.mkdtemp(prefix="alexnet-"))
+        run_experiment(experiment, preset, results=_SCRATCH[experiment])
+    return records.load(experiment, preset, root=_SCRATCH[experiment])
+
+
+@dataclass
+class Evidence:
+    name: str                          # the claim id or experiment asked for
+    experiment: str | None
+    claim: Claim | None
+    record: records.Record | None
+    row: dict | None                   # the scorecard's row (claims only)
+    missing: str = ""                  # why there is no record, and the command that makes one
+
+    @property
+    def summary(self) -> dict:
+        return self.record.summary if self.record else {}
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        return self.record.metrics if self.record else pd.DataFrame()
+
+    @property
+    def config(self) -> dict:
+        return self.record.config.get("base", self.record.config) if self.record else {}
+
+    @property
+    def line(self) -> str:
+        return self.record.line() if self.record else self.missing
+
+    @property
+    def per_seed(self) -> str:
+        """The claim's per-seed effects as the scorecard counts them ('+1.35, +0.60 points')."""
+        if self.record is None or self.claim is None or self.claim.effect is None:
+            return ""
+        values = scorecard.effects(self.claim, self.record)
+        scale, offset, fmt, unit = {"points": (100.0, 0.0, "{:+.2f}", " points"),
+                                    "x-1": (1.0, 1.0, "{:.2f}×", "")}.get(self.claim.unit, (1.0, 0.0, "{:+.2f}", ""))
+        return ", ".join(fmt.format(scale * v + offset) for v in values) + unit
+
+    @property
+    def verdict(self) -> str:
+        return self.row["verdict"] if self.row else ""
+
+    def __bool__(self) -> bool:
+        return self.record is not None
+
+
+def _missing(experiment: str, presets) -> str:
+    wanted = presets[0] if len(presets) == 1 else "long"
+    if wanted not in registry.declared(experiment).presets:
+        wanted = "cpu"
+    return (f"No `{'` or `'.join(presets)}` record of `{experiment}` is committed yet: "
+            f"`alexnet run {experiment} --preset {wanted}` makes one.")
+
+
+def evidence(name: str, preset: str | None = None) -> Evidence:
+    """The record and the scorecard row behind claim id or experiment `name` (see above)."""
+    is_experiment = name in registry.names()
+    claim = None if is_experiment else scorecard.claim(name)
+    experiment = name if is_experiment else claim.experiment
+    if experiment is None:                                  # a code check or an ImageNet-scale claim
+        return Evidence(name, None, claim, None, scorecard.row(claim))
+    order = (preset,) if preset else scorecard.PRESET_ORDER
+    rec = _retrained(experiment) if retrain() else scorecard.record(experiment, order)
+    # The row is always the scorecard's: from the scorecard's record (or the reader's retrained one).
+    row = None
+    if claim is not None:
+        row = scorecard.row(claim, rec=rec) if retrain() else scorecard.row(claim)
+    return Evidence(name, experiment, claim, rec, row, "" if rec else _missing(experiment, order))
+
+
+def rows(*ids: str) -> pd.DataFrame:
+    """The scorecard's rows of these claims: a chapter's "paper vs ours" table."""
+    shown = [evidence(i).row for i in ids]
+    return pd.DataFrame(shown).drop(columns=["id", "chapter"]).set_index("claim")

@@ -1,0 +1,204 @@
+"""The scorecard: every claim of both papers the book addresses, the paper's value, ours, the
+scale we measured it at, the regime gate, and THE verdict (`alexnet.stats.verdict`).
+
+    claims()                every claim: the code checks, each experiment's declared claims, and
+                            the ImageNet-scale ones, in the book's chapter order
+    row(claim)              one row, from the record the claim reads (paper -> long -> cpu)
+    table()                 all rows; `empirical(table())` and `checks(table())` split them
+    counts(rows)            verdict category -> number of claims
+
+A claim reads its per-seed effect from a record (paired by seed id, positive = the paper's
+way), checks the record against the regime it declares (`stats.regime`), and the rule turns
+the effect, the paper's size (or a "no better than" margin) and the gate into a verdict.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .. import records, stats
+from ..harness import registry
+from ..harness.declare import Claim
+from .checks import CODE_CHECKS, NOT_RUN
+
+PRESET_ORDER = ("paper", "long", "cpu")   # the paper-scale record where one was made, then long, then cpu
+# The book's order, which the scorecard follows (a claim sits with the chapter that discusses it).
+CHAPTERS = ("architecture", "relu", "lrn", "pooling", "multi_gpu", "augmentation", "dropout", "learning",
+            "depth", "learned", "results", "vgg")
+
+
+def claims() -> list[Claim]:
+    """Every claim, in chapter order (within a chapter: code checks, then by experiment)."""
+    declared = [c for name in registry.names() for c in registry.declared(name).claims]
+    every = [*CODE_CHECKS, *declared, *NOT_RUN]
+    return sorted(every, key=lambda c: CHAPTERS.index(c.chapter))
+
+
+def claim(claim_id: str) -> Claim:
+    found = {c.id: c for c in claims()}
+    if claim_id not in found:
+        raise KeyError(f"no claim {claim_id!r}; the claims are {', '.join(found)}")
+    return found[claim_id]
+
+
+def record(experiment: str, order=PRESET_ORDER, root: Path | None = None) -> records.Record | None:
+    """The first committed record of `experiment` in `order`, or None."""
+    for preset in order:
+        try:
+            return records.load(experiment, preset, root=root)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def scale_text(rec: records.Record) -> str:
+    """Dataset, training images, epochs actually trained (from the metrics) and the preset."""
+    base = rec.config.get("base", rec.config)
+    images = base.get("train_limit") or "all"
+    images = f"{images:,}" if isinstance(images, int) else images
+    epochs = base.get("epochs")
+    if "epoch" in rec.metrics and rec.metrics.epoch.notna().any():
+        epochs = int(rec.metrics.epoch.max())
+    data = rec.provenance.get("data", {})
+    dataset = "ImageNet 10-class sample" if data.get("folder") == "imagenet-sample" else base.get("dataset")
+    return f"{dataset}, {images} images, {epochs} epochs, {rec.preset}"
+
+
+def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
+    """Does `rec` pass the regime `c` declares? (passes, text for the regime column)."""
+    r = c.regime
+    if not r.converged and not r.overfits:
+        return True, "none needed"
+    m = rec.metrics.dropna(subset=["epoch", "val_top1_err"])
+    epochs = rec.config.get("base", rec.config).get("epochs")
+    parts, ok = [], True
+    if r.converged:
+        per = {v: stats.regime(rows, epochs) for v, rows in m.groupby("variant", sort=False)}
+        conv = bool(per) and all(p["converged"] for p in per.values())
+        why = "" if conv else " (" + ", ".join(sorted({
+            "unfinished" if not p["finished"] else "rate not constant" if not p["one_rate"]
+            else f"moved {100 * p['last3_span']:.1f} pts" for p in per.values() if not p["converged"]})) + ")"
+        parts.append(f"converged {'✓' if conv else '✗'}{why}")
+        ok = ok and conv
+    if r.overfits:
+        rows = m[m.variant == r.overfits]
+        over = stats.regime(rows, epochs) if len(rows) else dict(overfits=False, gap=math.nan)
+        parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} ({100 * over['gap']:.0f} pts)")
+        ok = ok and over["overfits"]
+    return ok, "; ".join(parts)
+
+
+def ours(effects: list[float], unit: str) -> str:
+    """Mean ± std of the per-seed effect, in the claim's unit, and n."""
+    ci = stats.interval(effects)
+    if ci["n"] == 0:
+        return "–"
+    scale = {"points": 100.0, "x-1": 1.0, "plain": 1.0, "epochs": 1.0}[unit]
+    offset = 1.0 if unit == "x-1" else 0.0
+    spread = f" ± {scale * ci['std']:.2f}" if ci["n"] > 1 else ""
+    suffix = {"points": " points", "x-1": "×", "plain": "", "epochs": " epochs"}[unit]
+    return f"{scale * ci['mean'] + offset:.2f}{spread}{suffix} (n={ci['n']})"
+
+
+def effects(c: Claim, rec: records.Record) -> list[float]:
+    """The claim's per-seed effects in `rec` (NaNs of censored seeds dropped)."""
+    return [v for v in c.effect(rec.summary) if v is not None and not math.isnan(v)]
+
+
+def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict:
+    """One scorecard row for claim `c` (from `rec` when given, else the first record in `order`)."""
+    out = dict(claim=c.claim, paper=c.paper, ours="–", scale="", regime="", verdict="not run",
+               chapter=c.chapter, id=c.id)
+    if c.holds is not None:
+        ok, text = c.holds()
+        return {**out, "ours": text, "scale": "computed live", "regime": "code check",
+                "verdict": stats.verdict(holds=ok)}
+    rec = rec or (record(c.experiment, order) if c.experiment else None)
+    if rec is None or c.effect is None:
+        return {**out, "scale": "needs ImageNet / a GPU" if not c.experiment else "no record yet"}
+    passed, regime = gate(c, rec)
+    values = effects(c, rec)
+    return {**out, "ours": ours(values, c.unit), "scale": scale_text(rec), "regime": regime,
+            "verdict": stats.verdict(values, c.size, margin=c.margin, regime=passed)}
+
+
+def table(presets=PRESET_ORDER) -> pd.DataFrame:
+    """The scorecard, one row per claim."""
+    return pd.DataFrame([row(c, presets) for c in claims()])
+
+
+def checks(card: pd.DataFrame) -> pd.DataFrame:
+    return card[card.verdict.map(stats.word) == "exact"].reset_index(drop=True)
+
+
+def empirical(card: pd.DataFrame) -> pd.DataFrame:
+    return card[card.verdict.map(stats.word) != "exact"].reset_index(drop=True)
+
+
+def counts(card: pd.DataFrame) -> dict:
+    """verdict category -> number of claims, in the rule's order (categories with none kept)."""
+    words = card.verdict.map(stats.word)
+    return {v: int((words == v).sum()) for v in stats.VERDICTS}
+
+
+def tally(card: pd.DataFrame) -> str:
+    """'20 empirical claims: 2 reproduced, ...; 5 code checks exact' (the headline's numbers)."""
+    emp, chk = empirical(card), checks(card)
+    parts = ", ".join(f"{n} {v}" for v, n in counts(emp).items() if n)
+    return f"{len(emp)} empirical claims: {parts}; {len(chk)} code checks exact"
+
+
+def cpu_hours(root=None) -> pd.DataFrame:
+    """Wall-clock hours and CPU-hours (hours x torch threads) of every committed record, from
+    its provenance (start and end times, threads)."""
+    rows = []
+    for path in sorted(Path(root or records.results_root()).glob("*/*/provenance.json")):
+        p = json.loads(path.read_text())
+        start, end = (datetime.strptime(p[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc"))
+        hours = (end - start).total_seconds() / 3600
+        threads = p.get("hardware", {}).get("torch_threads") or 1
+        rows.append(dict(record=f"{path.parent.parent.name}/{path.parent.name}", hours=hours,
+                         threads=threads, cpu_hours=hours * threads))
+    return pd.DataFrame(rows)
+
+
+def html(card: pd.DataFrame, base: str = "") -> str:
+    """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
+    chapters' folder relative to the page that shows it)."""
+    shown = card.drop(columns=["id"], errors="ignore")
+    shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])
+    return shown.to_html(index=False, escape=False, border=0, classes="scorecard")
+
+
+HEADLINE = ("parameters", "relu_6x", "lrn_cifar_13_11", "dropout_overfit", "vgg_depth")
+
+
+def headline(card: pd.DataFrame) -> pd.DataFrame:
+    """Five rows for the book's first page, and one more with the verdict counts."""
+    rows = card[card.id.isin(HEADLINE)]
+    total = pd.DataFrame([dict(claim=f"All {len(card)} claims", paper="", ours=tally(card), verdict="",
+                               chapter="scorecard")])
+    return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter"]]
+
+
+def long_records() -> list:
+    """The committed `long` records, in registry order (every experiment that declares `long`)."""
+    return [r for r in (record(name, ("long",)) for name in registry.with_preset("long")) if r is not None]
+
+
+def regime_table(preset: str = "long") -> pd.DataFrame:
+    """Per committed record at `preset`: each gated claim's regime, pass or fail."""
+    rows = []
+    for c in claims():
+        if c.experiment is None or (not c.regime.converged and not c.regime.overfits):
+            continue
+        rec = record(c.experiment, (preset,))
+        if rec is not None:
+            passed, text = gate(c, rec)
+            rows.append({"claim": c.claim, "record": f"{c.experiment}/{preset}", "gate": text,
+                         "passes": "yes" if passed else "no"})
+    return pd.DataFrame(rows).set_index("claim") if rows else pd.DataFrame()
