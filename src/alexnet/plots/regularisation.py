@@ -110,6 +110,13 @@ def dropout_masks(masks, p: float = 0.5):
     return fig
 
 
+def missing_line(experiment: str, preset: str = "long", fallback: str = "cpu") -> str:
+    """The note a figure shows while its record is not committed."""
+    then = f" Until then the curves read the quick `{fallback}` record." if fallback else ""
+    return (f"No `{experiment}/{preset}` record is committed yet; make it with "
+            f"`alexnet run {experiment} --preset {preset}`.{then}")
+
+
 def placeholder(text: str):
     """A figure that says what is missing (a chapter still executes without a record)."""
     fig, ax = figure(width=6.4, height=1.2)
