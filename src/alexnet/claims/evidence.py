@@ -13,6 +13,9 @@ It owns what every chapter used to spell out for itself:
     ev.row          the scorecard's row (claim, paper, ours, scale, regime, verdict, chapter)
     ev.record       the run record read (None: ev.missing says why and how to make one)
     ev.summary, ev.metrics, ev.config, ev.line (the provenance line for a caption)
+    ev.glue()       glue the prose's numbers: the experiment's `facts(record)` and the row's
+                    ours / per_seed / regime / scale / line as {glue:text}`<name>_<key>`, the
+                    verdict as {glue:md}`<name>_verdict`
     rows("pooling_error", "pooling_overfit")   the chapter's "paper vs ours" table
 """
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ..config import default_preset
 from ..harness import registry
 from ..harness.declare import Claim
 from . import scorecard
+from .scorecard import tag
 
 _SCRATCH: dict[str, Path] = {}          # experiment -> the folder this process retrained it into
 
@@ -86,6 +90,35 @@ class Evidence:
     def verdict(self) -> str:
         return self.row["verdict"] if self.row else ""
 
+    @property
+    def verdict_md(self):
+        """THE verdict for prose, marked with its claim (the built-page test reads the mark):
+        `glue("x", ev.verdict_md, display=False)`, then {glue:md}`x` in the text."""
+        from IPython.display import Markdown
+        return Markdown(tag(self.name, self.verdict))
+
+    def facts(self) -> dict[str, str]:
+        """The strings the prose quotes, from the experiment's `facts(record)` (if it has one)
+        and, for a claim, its row: `ours`, `per_seed`, `regime`, `scale`, `verdict` (marked)."""
+        out = {}
+        module = registry.get(self.experiment) if self.experiment else None
+        if self.record is not None and hasattr(module, "facts"):
+            out.update(module.facts(self.record))
+        if self.row is not None:
+            out.update(ours=self.row["ours"], regime=self.row["regime"], scale=self.row["scale"],
+                       per_seed=self.per_seed, line=self.line)
+        return out
+
+    def glue(self) -> "Evidence":
+        """Glue `facts()` for the prose, each as `{name}_{key}` ({glue:text}), and the verdict as
+        `{name}_verdict` ({glue:md}, marked with its claim). Returns itself."""
+        from myst_nb import glue
+        for key, text in self.facts().items():
+            glue(f"{self.name}_{key}", text, display=False)
+        if self.row is not None:
+            glue(f"{self.name}_verdict", self.verdict_md, display=False)
+        return self
+
     def __bool__(self) -> bool:
         return self.record is not None
 
@@ -114,7 +147,14 @@ def evidence(name: str, preset: str | None = None) -> Evidence:
     return Evidence(name, experiment, claim, rec, row, "" if rec else _missing(experiment, order))
 
 
-def rows(*ids: str) -> pd.DataFrame:
-    """The scorecard's rows of these claims: a chapter's "paper vs ours" table."""
-    shown = [evidence(i).row for i in ids]
-    return pd.DataFrame(shown).drop(columns=["id", "chapter"]).set_index("claim")
+def frame(*ids: str) -> pd.DataFrame:
+    """The scorecard's rows of these claims, verdicts marked (`tag`), indexed by claim."""
+    shown = pd.DataFrame([evidence(i).row for i in ids])
+    shown["verdict"] = [tag(i, v) for i, v in zip(shown.id, shown.verdict)]
+    return shown.drop(columns=["id", "chapter"]).set_index("claim")
+
+
+def rows(*ids: str):
+    """A chapter's "paper vs ours" table: the scorecard's rows of these claims, as HTML."""
+    from IPython.display import HTML
+    return HTML(frame(*ids).reset_index().to_html(index=False, escape=False, border=0, classes="scorecard"))

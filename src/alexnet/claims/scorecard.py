@@ -166,10 +166,16 @@ def cpu_hours(root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def tag(claim_id: str, verdict: str) -> str:
+    """A verdict as it appears on a page: marked with its claim, so a test of the built book
+    can hold every verdict word against the scorecard's row."""
+    return f'<span class="verdict" data-claim="{claim_id}">{verdict}</span>'
+
+
 def html(card: pd.DataFrame, base: str = "") -> str:
     """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
     chapters' folder relative to the page that shows it)."""
-    shown = card.drop(columns=["id"], errors="ignore")
+    shown = card.assign(verdict=[tag(i, v) for i, v in zip(card.id, card.verdict)]).drop(columns=["id"])
     shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])
     return shown.to_html(index=False, escape=False, border=0, classes="scorecard")
 
