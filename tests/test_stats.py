@@ -11,16 +11,36 @@ from alexnet.stats import VERDICTS, interval, verdict
 def test_summarize_is_mean_sample_std_and_n():
     s = stats.summarize([0.4, 0.5, 0.6])
     assert s["mean"] == pytest.approx(0.5) and s["std"] == pytest.approx(0.1) and s["n"] == 3
-    assert s["values"] == [0.4, 0.5, 0.6]
+    assert s["values"] == [0.4, 0.5, 0.6] and "seeds" not in s      # no seed ids given: none recorded
     assert stats.summarize([0.3])["std"] == 0.0                  # one seed: no spread, not NaN
     assert stats.summarize(v for v in (1.0, 2.0))["n"] == 2       # any iterable
 
 
-def test_paired_difference_pairs_by_seed():
-    a, b = stats.summarize([0.30, 0.40, 0.50]), stats.summarize([0.28, 0.37, 0.49])
-    d = stats.paired_difference(a, b)
-    assert d["values"] == pytest.approx([0.02, 0.03, 0.01])
+def test_summarize_keys_values_by_seed_in_seed_order():
+    s = stats.summarize([0.5, 0.4, 0.6], seeds=[1, 0, 2])
+    assert s["seeds"] == [0, 1, 2] and s["values"] == [0.4, 0.5, 0.6]
+    by_index = stats.summarize(pd.Series([0.7, 0.3], index=pd.Index([4, 2], name="seed")))
+    assert by_index["seeds"] == [2, 4] and by_index["values"] == [0.3, 0.7]
+    with pytest.raises(stats.PairingError):
+        stats.summarize([0.1, 0.2], seeds=[3, 3])
+
+
+def test_paired_joins_on_the_seed_not_the_position():
+    # the 13pct / 11pct case of issue 22: one variant's rows came out in seed order 1, 0
+    a = dict(values=[0.30, 0.40, 0.50], seeds=[0, 1, 2])
+    b = dict(values=[0.37, 0.28, 0.49], seeds=[1, 0, 2])
+    d = stats.paired(a, b)
+    assert d["seeds"] == [0, 1, 2] and d["values"] == pytest.approx([0.02, 0.03, 0.01])
     assert d["std"] == pytest.approx(0.01)                        # far less than either's spread
+    by_position = [x - y for x, y in zip(a["values"], b["values"])]     # the old pairing
+    assert by_position != pytest.approx(d["values"])
+
+
+def test_paired_refuses_different_or_missing_seeds():
+    with pytest.raises(stats.PairingError, match="different seeds"):
+        stats.paired(dict(values=[0.3, 0.4], seeds=[0, 1]), dict(values=[0.3, 0.4], seeds=[0, 2]))
+    with pytest.raises(stats.PairingError, match="no seed ids"):
+        stats.paired(dict(values=[0.3, 0.4]), dict(values=[0.3, 0.4], seeds=[0, 1]))
 
 
 def test_difference_and_per_variant():
@@ -43,12 +63,40 @@ def test_convergence_and_first_epoch():
 
 def test_every_verdict_is_reachable():
     got = {verdict(holds=True), verdict(holds=False), verdict([0.02, 0.021, 0.019], 0.02),
-           verdict([0.10, 0.11, 0.09], 0.02), verdict([0.01, -0.01, 0.02], 0.02),
-           verdict([-0.02, -0.021, -0.019], 0.02), verdict(None, 0.02), verdict([], 0.02)}
-    assert got == set(VERDICTS)
+           verdict([0.10, 0.11, 0.09], 0.02), verdict([0.001, -0.001, 0.0005], 0.02),
+           verdict([0.03, -0.03, 0.02], 0.02), verdict([-0.02, -0.021, -0.019], 0.02), verdict([], 0.02)}
+    assert {stats.word(v) for v in got} == set(VERDICTS)
     assert verdict([0.10, 0.11, 0.09], 0.02) == "direction"      # 5x the paper's size
     assert verdict([0.001, 0.0011, 0.0009], 0.02) == "direction"  # a twentieth of it
     assert verdict([-0.02, -0.021, -0.019], 0.02) == "opposite"
+
+
+def test_the_rule_can_say_no():
+    # interval [-0.5, 0.6] points: excludes the paper's 2 points -> not reproduced
+    assert verdict([0.001, -0.001, 0.0005, 0.0, 0.0002], 0.02) == "not reproduced"
+    # interval wide enough to hold both 0 and the paper's size -> inconclusive
+    assert verdict([0.05, -0.04, 0.01], 0.02) == "inconclusive"
+    assert verdict([0.05, -0.04, 0.01], None) == "inconclusive"   # no size: nothing to rule out
+
+
+def test_sizes_are_signed_the_papers_way():
+    with pytest.raises(ValueError, match="positive"):
+        verdict([0.01, 0.02], -0.001)                              # orient the effect instead
+    with pytest.raises(ValueError, match="positive"):
+        verdict([0.01, 0.02], 0.0)
+
+
+def test_no_better_than_uses_its_margin():
+    m = 0.005
+    assert verdict([0.001, -0.001, 0.002], margin=m) == "reproduced"          # any gain < 0.5 points
+    assert verdict([-0.02, -0.021, -0.019], margin=m) == "opposite"            # clearly better
+    assert verdict([0.01, -0.03, -0.005], margin=m) == "inconclusive"          # straddles -margin
+
+
+def test_the_regime_gate_and_one_seed():
+    assert verdict([0.02, 0.021, 0.019], 0.02, regime=False) == "inconclusive (regime)"
+    assert verdict([0.05], 0.02) == "inconclusive (one seed)"
+    assert verdict([], 0.02, regime=False) == "not run"
 
 
 def test_the_factor_of_two_edges():
@@ -58,14 +106,35 @@ def test_the_factor_of_two_edges():
     assert verdict(same(0.5001), 0.25) == "direction"
     assert verdict(same(0.1249), 0.25) == "direction"
     assert verdict(same(0.03), None) == "reproduced"              # the paper states no size
-    assert verdict(same(0.03), 0.0) == "reproduced"
 
 
-def test_one_seed_is_inside_noise():
-    assert verdict([0.05], 0.02) == "inside noise"               # no interval from one value
-    assert verdict([-0.05], 0.02) == "inside noise"
+def test_one_seed_has_no_interval():
     ci = interval([0.05])
     assert ci["n"] == 1 and ci["lo"] == -math.inf and ci["hi"] == math.inf
+
+
+def _epochs(lrs, errs, seeds=(0, 1), train=0.0):
+    return pd.DataFrame([dict(seed=s, epoch=e + 1, lr=lr, val_top1_err=err, train_err=train)
+                         for s in seeds for e, (lr, err) in enumerate(zip(lrs, errs))])
+
+
+def test_regime_converged_needs_one_rate_and_a_settled_error():
+    flat = [0.5, 0.4, 0.35, 0.349, 0.348, 0.347]
+    assert stats.regime(_epochs([0.01] * 6, flat), 6)["converged"]                 # constant rate, settled
+    plateau = [0.01, 0.01, 0.001, 0.0001, 0.0001, 0.0001]                          # drops done, then settled
+    assert stats.regime(_epochs(plateau, flat), 6)["converged"]
+    cosine = [0.01 * (1 + math.cos(math.pi * e / 6)) / 2 for e in range(6)]
+    r = stats.regime(_epochs(cosine, flat), 6)
+    assert not r["converged"] and not r["one_rate"]                                # annealed to ~0
+    assert not stats.regime(_epochs([0.01] * 6, [0.5, 0.4, 0.35, 0.33, 0.31, 0.29]), 6)["converged"]
+    assert not stats.regime(_epochs([0.01] * 6, flat), 8)["converged"]             # schedule unfinished
+    assert not stats.regime(_epochs([0.0] * 6, flat), 6)["converged"]              # a zero rate
+
+
+def test_regime_overfits_by_ten_points():
+    rows = _epochs([0.01] * 3, [0.4, 0.4, 0.4], train=0.29)
+    assert stats.regime(rows)["overfits"] and stats.regime(rows)["gap"] == pytest.approx(0.11)
+    assert not stats.regime(_epochs([0.01] * 3, [0.4, 0.4, 0.4], train=0.31))["overfits"]
 
 
 def test_nans_are_dropped():

@@ -10,7 +10,7 @@ from alexnet.experiments import get, run_experiment
 def test_vgg_experiment_smoke(name, tmp_path, monkeypatch):
     monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
     module = get(name)
-    assert set(module.PRESETS) == {"smoke", "cpu", "paper"}
+    assert set(module.EXPERIMENT.presets) == {"smoke", "cpu", "paper"}
     out = run_experiment(name, "smoke", results=tmp_path / "results")
     summary = json.loads((out / "summary.json").read_text())
     if name == "vgg_scale":

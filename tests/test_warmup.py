@@ -36,7 +36,7 @@ def test_warmup_smoke_writes_curves_and_confusions(monkeypatch, tmp_path):
 
 def test_the_modern_recipe_is_named_apart_and_sees_all_the_data_at_cpu():
     from alexnet.config import resolve
-    cpu = resolve("cpu", []).replace(**warmup.PRESETS["cpu"])
+    cpu = resolve("cpu", []).replace(**warmup.EXPERIMENT.presets["cpu"])
     got = {v: cpu.replace(**changes) for v, changes in warmup.variants_for("cpu").items()}
     assert got["modern"].train_limit == 0 and got["modern"].image_size == 28 and got["modern"].compile
     assert got["modern"].schedule == "warmup_cosine" and got["modern"].label_smoothing == 0.1

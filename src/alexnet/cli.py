@@ -119,13 +119,7 @@ def _bench(args) -> int:
     return bench.main(args.what, args.overrides)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="alexnet", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--debug", action="store_true", help="show tracebacks (also ALEXNET_DEBUG=1)")
-    sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="experiments, presets, models, datasets").set_defaults(fn=_list)
-    r = sub.add_parser("run", help="run an experiment and write its run record")
+def run_parser(r: argparse.ArgumentParser) -> None:
     r.add_argument("experiment")
     r.add_argument("--preset", default="cpu", choices=PRESETS)
     r.add_argument("--results", help="results folder (default: results/ of the checkout)")
@@ -134,6 +128,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--resummarize", action="store_true",
                    help="re-derive summary.json from the record's own metrics.csv (nothing retrains)")
     r.set_defaults(fn=_run)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="alexnet", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show tracebacks (also ALEXNET_DEBUG=1)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="experiments, presets, models, datasets").set_defaults(fn=_list)
+    run_parser(sub.add_parser("run", help="run an experiment and write its run record"))
     t = sub.add_parser("train", help="train any model/dataset; resumable from --out")
     t.add_argument("--preset", default="paper", choices=PRESETS)
     t.set_defaults(fn=_train)

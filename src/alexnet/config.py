@@ -25,7 +25,7 @@ class Config:
     # --- what to train ---------------------------------------------------------------
     model: str = "alexnet_paper"   # a name in alexnet.models.MODELS
     dataset: str = "imagenet"      # synthetic | fashion_mnist | cifar10 | imagenet (ILSVRC-2012) | imagenet_sample (10 classes)
-    image_size: int = 227          # §3.5: 227x227x3 (the paper's text says 224; 227 makes 55x55 work)
+    image_size: int = 227          # §3.5 says 224x224x3; 227 is what makes conv1 (11x11, stride 4) give 55x55
     num_classes: int = 0           # 0: take it from the dataset
     # --- §5 Details of learning ------------------------------------------------------
     epochs: int = 90               # §5: "roughly 90 cycles through the training set"

@@ -81,13 +81,13 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
         conv = bool(per) and all(p["converged"] for p in per.values())
         why = "" if conv else " (" + ", ".join(sorted({
             "unfinished" if not p["finished"] else "rate not constant" if not p["one_rate"]
-            else f"moved {100 * p['last3_span']:.1f} pts" for p in per.values() if not p["converged"]})) + ")"
+            else f"last 3 epochs moved {100 * p['last3_span']:.1f} pts" for p in per.values() if not p["converged"]})) + ")"
         parts.append(f"converged {'✓' if conv else '✗'}{why}")
         ok = ok and conv
     if r.overfits:
         rows = m[m.variant == r.overfits]
         over = stats.regime(rows, epochs) if len(rows) else dict(overfits=False, gap=math.nan)
-        parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} ({100 * over['gap']:.0f} pts)")
+        parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} (gap {100 * over['gap']:.1f} pts)")
         ok = ok and over["overfits"]
     return ok, "; ".join(parts)
 
@@ -143,6 +143,15 @@ def counts(card: pd.DataFrame) -> dict:
     """verdict category -> number of claims, in the rule's order (categories with none kept)."""
     words = card.verdict.map(stats.word)
     return {v: int((words == v).sum()) for v in stats.VERDICTS}
+
+
+def counts_table() -> pd.DataFrame:
+    """Verdict counts of the measured claims: from the `cpu` records alone, and from the best
+    record of each claim (the scorecard's order)."""
+    then, now = empirical(table(presets=("cpu",))), empirical(table())
+    out = pd.DataFrame({"cpu records only": counts(then), "best record of each claim": counts(now)})
+    out.index.name = "verdict"
+    return out.drop(index="exact")
 
 
 def tally(card: pd.DataFrame) -> str:

@@ -18,7 +18,8 @@ from ..config import Config
 from ..evaluation.metrics import clean_train_error
 from ..models import build_model
 from ..models.summary import output_sizes
-from ..stats import difference, per_variant
+from ..stats import difference, interval, pct, per_variant
+from .. import stats
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired, Regime
 from ..harness.paper_tables import CLAIMS
@@ -55,6 +56,38 @@ def summarize_metrics(metrics, cfg) -> dict:
     summary["gain_top5"] = difference(plain["val_top5_err"], over["val_top5_err"])
     summary["gap_reduction"] = difference(plain["gap"], over["gap"])
     return summary
+
+
+def _points(d: dict) -> str:
+    """Paired per-seed differences as '+0.72 points (95% interval +0.10 to +1.34)'."""
+    ci = interval(d["values"])
+    if ci["n"] < 2:
+        return f"{100 * ci['mean']:+.2f} points (one seed)"
+    return f"{100 * ci['mean']:+.2f} points (95% interval over the seeds {100 * ci['lo']:+.2f} to {100 * ci['hi']:+.2f})"
+
+
+def _pools(variant: dict) -> str:
+    """The recorded output sizes of the pools and fc6's parameters: 'pool1 64×16×16, ...'."""
+    rows = {r["layer"]: r for r in variant.get("output_sizes", [])}
+    pools = ", ".join(f"{k} {r['output'].replace('x', '×')}" for k, r in rows.items() if r["type"] == "MaxPool2d")
+    return f"{pools}; fc6 {rows['fc6']['params']:,} parameters" if "fc6" in rows else pools or "–"
+
+
+def facts(record) -> dict[str, str]:
+    """The strings the chapter quotes from a record: means over seeds per pool, and the
+    paired per-seed differences plain - overlapping (positive: overlapping is better)."""
+    v = record.summary["variants"]
+    out = dict(n=str(v["overlap"]["val_top1_err"]["n"]))
+    for name in ("overlap", "plain"):
+        out.update({f"err_{name}": pct(v[name]["val_top1_err"]["mean"]),
+                    f"train_{name}": pct(v[name]["train_clean_top1_err"]["mean"]),
+                    f"gap_{name}": f"{100 * v[name]['gap']['mean']:.1f} points",
+                    f"std_{name}": f"{100 * v[name]['val_top1_err']['std']:.1f} points",
+                    f"sizes_{name}": _pools(v[name])})
+    gain = stats.paired(v["plain"]["val_top1_err"], v["overlap"]["val_top1_err"])
+    out.update(gain=_points(gain), gap_reduction=_points(stats.paired(v["plain"]["gap"], v["overlap"]["gap"])),
+               noise=f"{200 * interval(gain['values'])['se']:.1f} points")
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

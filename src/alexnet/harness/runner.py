@@ -69,15 +69,19 @@ def resummarize(name: str, preset: str, results: Path | None = None) -> Path:
     if not hasattr(module, "summarize_metrics"):
         raise ConfigError(f"experiment {name!r} cannot re-derive its summary from its metrics")
     rec = records.load(name, preset, root=results)
-    base = rec.config.get("base", rec.config)
-    cfg = Config().replace(**{k: v for k, v in base.items() if k in valid_keys()})
-    derived = module.summarize_metrics(rec.metrics, cfg)
+    derived = module.summarize_metrics(rec.metrics, record_config(rec))
     summary = _deep_update({k: v for k, v in rec.summary.items() if k != "verdict"}, derived)
     note = dict(utc=records.utc_now(), git=records.git_state(),
                 command=shlex.join(["alexnet", "run", name, "--preset", preset, "--resummarize"]))
     prov = dict(rec.provenance, summary_rederived=[*rec.provenance.get("summary_rederived", []), note])
     return records.write(name, preset, config=rec.config, metrics=rec.metrics, summary=summary,
                          provenance=prov, root=results, force=True)
+
+
+def record_config(rec: records.Record) -> Config:
+    """The resolved base config a record was made with (keys this version no longer has dropped)."""
+    base = rec.config.get("base", rec.config)
+    return Config().replace(**{k: v for k, v in base.items() if k in valid_keys()})
 
 
 def _deep_update(old: dict, new: dict) -> dict:

@@ -35,7 +35,7 @@ def act_then_pool(act: nn.Module, pool: nn.Module, x: torch.Tensor) -> torch.Ten
 class AlexNetSpec:
     in_channels: int = 3
     num_classes: int = 1000
-    input_size: int = 227                       # §3.5: 227x227 makes conv1's 55x55 exact
+    input_size: int = 227                       # §3.5 says 224; 227 makes conv1's 55x55 exact
     conv1: tuple[int, int, int] = (11, 4, 0)    # kernel, stride, padding (§3.5: 11x11, stride 4)
     widths: tuple[int, ...] = (96, 256, 384, 384, 256)   # kernels in conv1..conv5 (both columns)
     fc: int = 4096                              # neurons in fc6 and fc7
