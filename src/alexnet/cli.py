@@ -169,10 +169,11 @@ def parser() -> argparse.ArgumentParser:
 def error_kinds() -> tuple[tuple, tuple]:
     """(usage errors -> exit 2, data/runtime errors -> exit 1), imported when a command fails."""
     from .data import DataError
-    from .records import RecordExists
+    from .locks import Busy
+    from .records import CorruptRecord, RecordExists
     from .training.checkpoint import CheckpointError, ResumeMismatch
     from .training.guard import NonFiniteLoss
-    return (ConfigError, RecordExists, ResumeMismatch), (OSError, DataError, NonFiniteLoss, CheckpointError)
+    return (ConfigError, RecordExists, ResumeMismatch), (OSError, DataError, NonFiniteLoss, CheckpointError, Busy, CorruptRecord)
 
 
 def one_line(err: BaseException, known: tuple) -> str:

@@ -95,6 +95,7 @@ def check_writable(experiment: str, preset: str, root: Path | None = None, force
     """The record's folder, checked BEFORE any training: not there yet (or `force`), and its
     parent can be created and written. Raises RecordExists / PermissionError with the fix."""
     out = record_dir(experiment, preset, root)
+    _restore(out)                                # a record a crash left half-swapped is put back first
     force = force or os.environ.get("ALEXNET_FORCE") == "1"      # `alexnet run|bench --force`
     if out.exists() and not force:
         raise RecordExists(f"a run record already exists at {out}; pass --force to replace it "
@@ -112,12 +113,57 @@ def check_writable(experiment: str, preset: str, root: Path | None = None, force
 PARTS = ("config", "metrics", "summary", "provenance")
 
 
+class CorruptRecord(ValueError):
+    """A record file that cannot be read: the message names the file and what is wrong."""
+
+
+def lock_path(experiment: str, preset: str, root: Path | None = None) -> Path:
+    """The lock a writer of results/<experiment>/<preset>/ holds (`locks.hold`): beside the
+    folder, not in it, since the folder itself is swapped whole."""
+    out = record_dir(experiment, preset, root)
+    return out.with_name(f".{preset}.lock")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where the
+    system cannot, and the caller falls back to two renames."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), exchange) == 0
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put the checked record `tmp` at `out`. With an existing record the two are exchanged
+    in one step, so a crash at any moment leaves the old record or the new one, whole."""
+    if out.exists() and _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)                # tmp now holds the old record
+        return
+    old = out.with_name(f".{out.name}-replaced-{os.getpid()}")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore(out: Path) -> None:
+    """A record left half-swapped by a crash in the two-rename fallback: put the old one back."""
+    if not out.exists():
+        for old in sorted(out.parent.glob(f".{out.name}-replaced-*")):
+            os.replace(old, out)
+            break
+
+
 def write(experiment: str, preset: str, *, root: Path | None = None, force: bool = False,
           files: dict | None = None, **parts) -> Path:
     """Write the record whole: `parts` are config (dict), metrics (DataFrame), summary (dict)
     and provenance (dict), plus small extra `files` (name -> bytes). Written into a temporary
-    sibling folder, then renamed into place, so a reader never sees half a record and a
-    replaced record (`force`) keeps no stale file."""
+    sibling folder, read back and checked, then swapped into place in one step, so a reader
+    never sees half a record and a crash leaves the old record or the new one."""
     if sorted(parts) != sorted(PARTS):
         raise TypeError(f"records.write needs exactly {', '.join(PARTS)}; got {', '.join(sorted(parts))}")
     config, metrics, summary, provenance = (parts[k] for k in PARTS)
@@ -125,20 +171,24 @@ def write(experiment: str, preset: str, *, root: Path | None = None, force: bool
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{preset}-", dir=out.parent))
     try:
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+        _dump(tmp / "config.json", config, indent=2, sort_keys=True)
+        _dump(tmp / "provenance.json", provenance, indent=2)
         metrics.to_csv(tmp / "metrics.csv", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _dump(tmp / "summary.json", summary, indent=2)
         for name, content in (files or {}).items():   # e.g. §6.1's kernels, so the book needs no checkpoint
             (tmp / name).write_bytes(content)
-        old = out.with_name(f".{preset}-replaced-{os.getpid()}")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+        _read(tmp, experiment, preset)                 # the new record reads back whole
+        _swap_in(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _dump(path: Path, obj, **kw) -> None:
+    with open(path, "w") as f:
+        f.write(json.dumps(obj, **kw) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 @dataclass
@@ -164,16 +214,52 @@ def load(experiment: str, preset: str | None = None, root: Path | None = None) -
     path = base / wanted
     if not path.exists() and preset is None:
         path = base / "cpu"
+    path = _swapped_out(path)
     if not (path / "summary.json").exists():
-        have = sorted(p.name for p in base.iterdir()) if base.exists() else []
+        have = sorted(p.name for p in base.iterdir() if not p.name.startswith(".")) if base.exists() else []
         raise FileNotFoundError(
             f"no run record at {path} (committed presets: {', '.join(have) or 'none'}); make it with "
             f"`alexnet run {experiment} --preset {wanted}`")
-    return Record(experiment, path.name, path,
-                  json.loads((path / "config.json").read_text()),
-                  json.loads((path / "provenance.json").read_text()),
-                  pd.read_csv(path / "metrics.csv"),
-                  json.loads((path / "summary.json").read_text()))
+    return _read(path, experiment, path.name.split("-replaced-")[0].lstrip("."))
+
+
+def _swapped_out(path: Path) -> Path:
+    """Where a record lies: `path`, or, after a crash between the two renames of the fallback
+    swap, the old record beside it (read as it is; the next writer puts it back)."""
+    if path.exists():
+        return path
+    return next(iter(sorted(path.parent.glob(f".{path.name}-replaced-*"))), path)
+
+
+def _json(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise CorruptRecord(f"{path} is damaged ({type(err).__name__}: {err}); restore it with "
+                            f"`git checkout -- {path.name}` in its folder, or remake the record") from None
+    if not isinstance(obj, dict):
+        raise CorruptRecord(f"{path} holds a {type(obj).__name__}, not a JSON object; restore or remake it")
+    return obj
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise CorruptRecord(f"{path} is damaged ({type(err).__name__}: {' '.join(str(err).split())}); "
+                            "restore it from git, or remake the record") from None
+
+
+def _read(path: Path, experiment: str, preset: str) -> Record:
+    """A record folder read and checked: every JSON an object, metrics.csv a table with a
+    header and no torn last row (each row has every column). Raises CorruptRecord."""
+    metrics = _csv(path / "metrics.csv")
+    text = (path / "metrics.csv").read_text()
+    if text and not text.endswith("\n"):
+        raise CorruptRecord(f"{path / 'metrics.csv'} ends in a torn row (no final newline); restore it from "
+                            "git, or remake the record")
+    return Record(experiment, preset, path, _json(path / "config.json"), _json(path / "provenance.json"),
+                  metrics, _json(path / "summary.json"))
 
 
 def _count(n, noun: str) -> str:

@@ -113,6 +113,9 @@ class Evidence:
         """Glue `facts()` for the prose, each as `{name}_{key}` ({glue:text}), and the verdict as
         `{name}_verdict` ({glue:md}, marked with its claim). Returns itself."""
         from myst_nb import glue
+        if self.record is None:                             # the page says why, in one short note
+            from IPython.display import Markdown, display
+            display(Markdown(f"> **Note.** {self.missing}"))
         for key, text in self.facts().items():
             glue(f"{self.name}_{key}", text, display=False)
         if self.row is not None:
@@ -139,7 +142,10 @@ def evidence(name: str, preset: str | None = None) -> Evidence:
     if experiment is None:                                  # a code check or an ImageNet-scale claim
         return Evidence(name, None, claim, None, scorecard.row(claim))
     order = (preset,) if preset else scorecard.PRESET_ORDER
-    rec = _retrained(experiment) if retrain() else scorecard.record(experiment, order)
+    try:
+        rec = _retrained(experiment) if retrain() else scorecard.record(experiment, order)
+    except records.CorruptRecord as err:                   # a short note on the page, not a traceback
+        return Evidence(name, experiment, claim, None, claim and scorecard.row(claim), f"Damaged record: {err}")
     # The row is always the scorecard's: from the scorecard's record (or the reader's retrained one).
     row = None
     if claim is not None:

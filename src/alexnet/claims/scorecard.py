@@ -117,7 +117,10 @@ def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict
         ok, text = c.holds()
         return {**out, "ours": text, "scale": "computed live", "regime": "code check",
                 "verdict": stats.verdict(holds=ok)}
-    rec = rec or (record(c.experiment, order) if c.experiment else None)
+    try:
+        rec = rec or (record(c.experiment, order) if c.experiment else None)
+    except records.CorruptRecord as err:                   # named, shown in the row, never a traceback
+        return {**out, "scale": f"damaged record: {err}"}
     if rec is None or c.effect is None:
         return {**out, "scale": "needs ImageNet / a GPU" if not c.experiment else "no record yet"}
     passed, regime = gate(c, rec)

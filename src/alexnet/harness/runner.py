@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import records
+from .. import locks, records
 from ..config import Config, ConfigError, resolve, valid_keys
 from ..stats import summarize
 from ..training.loop import TrainResult, train
@@ -38,18 +38,19 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
     writable, and not already there unless `force`, before anything trains)."""
     module = get(name)
     cfg = resolved(name, preset, overrides)
-    records.check_writable(name, preset, results, force)
-    seeds = seeds if seeds is not None else module.EXPERIMENT.seeds.get(preset, [cfg.seed])
-    started = records.utc_now()
-    REUSED.clear()
-    outcome: Outcome = module.run(cfg, preset, seeds)
-    config = dict(base=cfg.to_dict(), variants=outcome.configs, overrides=overrides or [])
-    prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
-                                                  *(overrides or [])]),
-                              started=started, seeds=seeds, data=outcome.data,
-                              extra=dict(reused_checkpoints=list(REUSED)))
-    return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
-                         provenance=prov, root=results, force=force, files=outcome.files)
+    with locks.hold(records.lock_path(name, preset, results), f"the record {name}/{preset}"):
+        records.check_writable(name, preset, results, force)
+        seeds = seeds if seeds is not None else module.EXPERIMENT.seeds.get(preset, [cfg.seed])
+        started = records.utc_now()
+        REUSED.clear()
+        outcome: Outcome = module.run(cfg, preset, seeds)
+        config = dict(base=cfg.to_dict(), variants=outcome.configs, overrides=overrides or [])
+        prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
+                                                      *(overrides or [])]),
+                                  started=started, seeds=seeds, data=outcome.data,
+                                  extra=dict(reused_checkpoints=list(REUSED)))
+        return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
+                             provenance=prov, root=results, force=force, files=outcome.files)
 
 
 def resolved(name: str, preset: str, overrides: list[str] | None = None) -> Config:
@@ -68,8 +69,13 @@ def resummarize(name: str, preset: str, results: Path | None = None) -> Path:
     module = get(name)
     if not hasattr(module, "summarize_metrics"):
         raise ConfigError(f"experiment {name!r} cannot re-derive its summary from its metrics")
-    rec = records.load(name, preset, root=results)
-    derived = module.summarize_metrics(rec.metrics, record_config(rec))
+    with locks.hold(records.lock_path(name, preset, results), f"the record {name}/{preset}"):
+        rec = records.load(name, preset, root=results)
+        return _resummarized(rec, module.summarize_metrics(rec.metrics, record_config(rec)), results)
+
+
+def _resummarized(rec: records.Record, derived: dict, results: Path | None) -> Path:
+    name, preset = rec.experiment, rec.preset
     summary = _deep_update({k: v for k, v in rec.summary.items() if k != "verdict"}, derived)
     note = dict(utc=records.utc_now(), git=records.git_state(),
                 command=shlex.join(["alexnet", "run", name, "--preset", preset, "--resummarize"]))

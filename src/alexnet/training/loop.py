@@ -17,6 +17,7 @@ The pieces around the loop have their own files: `optim` (§5's update rule), `s
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .. import parallel
+from .. import locks, parallel
 from ..config import Config
 from ..data import DataBundle, load_data
 from ..data.loader import step_seed
@@ -188,6 +189,14 @@ def train(cfg: Config, out_dir: str | Path | None = None, data: DataBundle | Non
     dist = parallel.setup(cfg, pick_device(cfg))
     log = dist.log(log)                                     # rank 0 alone logs and writes
     data = data or load_data(cfg)
+    # One writer per run folder: a second run into it stops here with one line (locks.Busy).
+    owner = locks.hold(Path(out_dir) / ".lock", f"the run folder {out_dir}") if out_dir and dist.main \
+        else contextlib.nullcontext()
+    with owner:
+        return _train(cfg, dist, data, out_dir, log)
+
+
+def _train(cfg: Config, dist, data: DataBundle, out_dir, log) -> TrainResult:
     run = _build(cfg, dist, data, out_dir, log)
     epoch0, step0, totals = _start(run, Path(out_dir) if out_dir else None)
     state = "failed"
