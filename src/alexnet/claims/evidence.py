@@ -136,7 +136,8 @@ def _missing(experiment: str, presets) -> str:
 
 def evidence(name: str, preset: str | None = None) -> Evidence:
     """The record and the scorecard row behind claim id or experiment `name` (see above)."""
-    is_experiment = name in registry.names()
+    ids = {c.id for c in scorecard.claims()}
+    is_experiment = name in registry.names() and name not in ids       # a claim id wins (vgg_depth is both)
     claim = None if is_experiment else scorecard.claim(name)
     experiment = name if is_experiment else claim.experiment
     if experiment is None:                                  # a code check or an ImageNet-scale claim
