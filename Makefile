@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # pip here warns about every missing local index folder; keep the log readable.
 QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: venv test book clean data lab gpu-check
+.PHONY: venv test book clean data lab gpu-check faults
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ lab: $(STAMP)
 # 10 minutes; elsewhere one line saying there is no GPU, exit 0.
 gpu-check: $(STAMP)
 	PYTHON=$(PY) scripts/gpu-check.sh
+
+# Before each submission: kill -9, SIGINT, two writers, a full disk, a read-only folder (~3 min).
+faults: $(STAMP)
+	$(PY) scripts/fault-battery.py $(FAULT_ARGS)
 
 clean:
 	rm -rf _build

@@ -38,6 +38,7 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
     writable, and not already there unless `force`, before anything trains)."""
     module = get(name)
     cfg = resolved(name, preset, overrides)
+    records.check_writable(name, preset, results, force)     # before the lock file is made beside it
     with locks.hold(records.lock_path(name, preset, results), f"the record {name}/{preset}"):
         records.check_writable(name, preset, results, force)
         seeds = seeds if seeds is not None else module.EXPERIMENT.seeds.get(preset, [cfg.seed])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,6 +58,12 @@ def save_checkpoint(path: Path, state: dict, keep: int = 2) -> None:
         os.chmod(tmp, 0o644)
         _rotate(kept(path, keep))
         os.replace(tmp, path)                               # never a half-written checkpoint
+    except (OSError, RuntimeError) as err:                  # torch reports a full disk as RuntimeError
+        Path(tmp).unlink(missing_ok=True)
+        free = shutil.disk_usage(path.parent).free
+        raise CheckpointError(f"could not write the checkpoint {path} ({free / 2**20:.1f} MiB free there: "
+                              f"{' '.join(str(err).split())[:80]}); the previous checkpoint is intact — "
+                              "free some space and rerun the same command to resume") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
