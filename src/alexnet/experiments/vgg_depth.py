@@ -3,12 +3,13 @@ convolutions help less than D's 3x3 ones. Measured on CIFAR-10 at CPU scale."""
 from __future__ import annotations
 
 from ..harness import presets
-from ..harness.paper_tables import CLAIMS
+from ..harness.paper_tables import CLAIMS, PAPER_TABLE3
 from ..harness.declare import Claim, Experiment, paired, Regime
 from ..harness.presets import model_name
 from ..harness.runner import Outcome, final_summary, run_variants
 from ..models import count_parameters
 from ..models.vgg import WEIGHT_LAYERS
+from ..stats import pm
 
 CONFIGS = ("A", "B", "C", "D", "E")
 
@@ -32,6 +33,22 @@ def summarize_metrics(metrics, cfg) -> dict:
     for v in last.index:
         summary[v].update(weight_layers=WEIGHT_LAYERS[v.split("-")[0]], params=int(last[v]))
     return summary
+
+
+def facts(record) -> dict[str, str]:
+    """What the VGG chapter quotes ({glue:text}`vgg_depth_<key>`, "E-glorot" as `E_glorot`): per
+    net its weight layers, parameters, init, errors (mean ± std over seeds, %) beside Table 3's
+    (S = Q = 256; "—" for E-glorot), and the net with the lowest mean top-1 error."""
+    s, out = record.summary, {}
+    for v in (*CONFIGS, "E-glorot"):
+        paper, key = PAPER_TABLE3.get((v, "256", "256"), ("—", "—")), v.replace("-", "_")
+        out.update({f"{key}_layers": str(s[v]["weight_layers"]), f"{key}_params": f"{s[v]['params']:,}",
+                    f"{key}_init": s[v].get("init", "—"),
+                    f"{key}_top1": pm(s[v]["val_top1_err"]), f"{key}_top5": pm(s[v]["val_top5_err"]),
+                    f"{key}_train": pm(s[v]["train_err"]),
+                    f"{key}_paper_top1": str(paper[0]), f"{key}_paper_top5": str(paper[1])})
+    best = min(CONFIGS, key=lambda c: s[c]["val_top1_err"]["mean"])
+    return dict(out, best=best, best_top1=out[f"{best}_top1"], seeds=str(s["A"]["val_top1_err"]["n"]))
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

@@ -12,7 +12,7 @@ import pandas as pd
 from ..data import load_data
 from ..data.scale import cpu_scale, scale_bundle
 from ..evaluation.vgg_dense import ImageSet, errors, fuse, posteriors
-from ..stats import summarize
+from ..stats import pm, summarize
 from ..training.loop import train
 from ..harness import presets
 from ..harness.paper_tables import CLAIMS
@@ -71,6 +71,26 @@ def summarize_metrics(metrics, cfg) -> dict:
         g = g.set_index("seed")
         summary.setdefault(variant, {})[method] = {k: summarize(g[k]) for k in ("top1_err", "top5_err")}
     return summary
+
+
+def facts(record) -> dict[str, str]:
+    """What the VGG chapter quotes ({glue:text}`vgg_scale_<key>`): per training scale (keys `s256`,
+    `s384`, `jitter`) its CPU-scale S and Q in pixels and, per method (`dense`, `multi`, `both`),
+    its errors (mean ± std over seeds, %); the fusion's; the grid, the seeds and the test set."""
+    s, base = record.summary, record.config.get("base", record.config)
+    short, methods = dict(zip(TRAIN_SCALES, ("s256", "s384", "jitter"))), dict(
+        zip(("dense", "multi-crop", "dense+multi-crop"), ("dense", "multi", "both")))
+    fusion = s[" + ".join(FUSED)]["fusion"]
+    out = dict(seeds=str(s["S=256"]["dense"]["top1_err"]["n"]), val=f"{base['val_limit']:,}",
+               grid=f"{s['grid']}×{s['grid']}", crops=str(2 * s["grid"] ** 2),
+               fusion_top1=pm(fusion["top1_err"]), fusion_top5=pm(fusion["top5_err"]))
+    for variant, key in short.items():
+        lo, hi = s["scales"][variant]
+        out.update({f"{key}_S": str(lo) if lo == hi else f"[{lo}, {hi}]", f"{key}_Q": str(s["test_scales"][variant])})
+        for method, m in methods.items():
+            out.update({f"{key}_{m}_top1": pm(s[variant][method]["top1_err"]),
+                        f"{key}_{m}_top5": pm(s[variant][method]["top5_err"])})
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

@@ -26,6 +26,8 @@ divide-by-ten-on-plateau to act) and no augmentation (d2l uses none). A fourth i
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..evaluation.metrics import autocast
@@ -104,6 +106,35 @@ def target(summary: dict, n_seeds: int, val_limit: int) -> dict:
            and summary[v]["wall_seconds"] / n_seeds <= 60 * TARGET_MINUTES]
     return dict(accuracy=TARGET_ACCURACY, minutes=TARGET_MINUTES, met_by=met, met=bool(met),
                 d2l_published=D2L_PUBLISHED)
+
+
+def facts(record) -> dict[str, str]:
+    """What the warm-up chapter quotes ({glue:text}`warmup_<key>`): the `cpu` setting, each
+    variant's final numbers (`<variant>_acc`, `_train_acc`, `_loss`, `_speed`, `_minutes`,
+    `_wall`), the best against TARGET_ACCURACY and of §5's and d2l's recipes, issue 13's target, and
+    why `paper` is stuck where its loss is ln 10."""
+    s, variants = record.summary, record.config.get("variants", {})
+    setting, best, target = s["setting"], s["best"], s["target"]
+    out = dict(size=str(setting["image_size"]), epochs=str(setting["epochs"]), batch=str(setting["batch_size"]),
+               train=f"{setting['train_images']:,}", test=f"{setting['test_images']:,}",
+               best=best["variant"], best_acc=f"{best['test_acc']:.3f}",
+               best_meets="meets" if best["met"] else "falls short of", target_acc=f"{target['accuracy']:.2f}",
+               target_minutes=str(target["minutes"]), d2l_published=f"{target['d2l_published']:.3f}",
+               met_by=", ".join(target["met_by"]) or "no recipe",
+               modern_epochs=str(variants.get("modern", {}).get("epochs", setting["epochs"])), line=record.line())
+    for v in (v for v in RECIPES if v in s):
+        r = s[v]
+        out.update({f"{v}_acc": f"{r['test_acc']['mean']:.3f}", f"{v}_train_acc": f"{r['train_acc']['mean']:.3f}",
+                    f"{v}_loss": f"{r['train_loss']['mean']:.3f}", f"{v}_speed": f"{r['images_per_s']['mean']:.0f}",
+                    f"{v}_minutes": f"{r['seconds'] / 60:.1f}",
+                    f"{v}_wall": f"{r.get('wall_seconds', math.nan) / 60:.1f}"})
+    loss = s["paper"]["train_loss"]["mean"]
+    out["paper_stuck"] = (f"With the paper's N(0, 0.01) start the network is still at chance: its last training "
+                          f"loss, {loss:.3f}, is ln 10 = {math.log(10):.3f}, a uniform guess over ten classes. "
+                          "Without LRN, and with these few steps, the tiny weights and the biases of 1 give every "
+                          "image nearly the same output.") if abs(loss - math.log(10)) < 0.01 else ""
+    out["best_of_three"] = max(WARMUP_RECIPES, key=lambda v: s[v]["test_acc"]["mean"] if v in s else -1)
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from matplotlib.patches import Rectangle
 
+from ..harness.paper_tables import PAPER_TABLE3
 from . import COLORS, CYCLE, figure
 
 
@@ -39,9 +40,11 @@ def receptive_fields(costs: list[dict]):
     return fig
 
 
-def depth_errors(summary: dict, configs, column: str = "val_top1_err", paper: dict | None = None):
+def depth_errors(summary: dict, configs=("A", "B", "C", "D", "E"), column: str = "val_top1_err",
+                 paper: bool = True):
     """Our CPU-scale error (mean ± std over seeds) per configuration, in Table 1's order
-    (C and D both have 16 weight layers), with the paper's ImageNet error on a second axis."""
+    (C and D both have 16 weight layers), with the paper's ImageNet top-1 error (Table 3,
+    S = Q = 256) on a second axis where `paper`."""
     fig, ax = figure(width=6.4, height=3.6)
     x = list(range(len(configs)))
     mean = [100 * summary[c][column]["mean"] for c in configs]
@@ -52,7 +55,7 @@ def depth_errors(summary: dict, configs, column: str = "val_top1_err", paper: di
     handles = ax.get_legend_handles_labels()[0]
     if paper:
         twin = ax.twinx()
-        twin.plot(x, [paper[c] for c in configs], "s--", color=COLORS["paper"],
+        twin.plot(x, [PAPER_TABLE3[(c, "256", "256")][0] for c in configs], "s--", color=COLORS["paper"],
                   label="paper, ImageNet (Table 3, S=256)")
         twin.set_ylabel("top-1 error, paper (%)")
         twin.spines["right"].set_visible(True)
