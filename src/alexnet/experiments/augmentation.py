@@ -49,6 +49,21 @@ def summarize_metrics(metrics, cfg) -> dict:
     return summary
 
 
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f} points"
+
+
+def facts(record) -> dict[str, str]:
+    """The strings the chapter quotes from a record: its budget, the changes in test error
+    (positive: better with augmentation) and the test - training gaps, in points."""
+    s, base = record.summary, record.config.get("base", record.config)
+    return dict(model=base["model"], epochs=str(base["epochs"]), train=f"{base['train_limit']:,}",
+                test=f"{base['val_limit']:,}", n=str(s["none"]["val_top1_err"]["n"]),
+                gain_crop_flip=_points(s["gain_crop_flip"]), gain_pca=_points(s["gain_pca"]),
+                gap_none=_points(s["none"]["gap"]["mean"]), gap_crop_flip=_points(s["crop_flip"]["gap"]["mean"]),
+                eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]")
+
+
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="Data augmentation: none vs crops + flips vs crops + flips + PCA colour", section="§4.1",

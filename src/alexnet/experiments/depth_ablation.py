@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..models.depth import MIDDLE
 from ..models.summary import count_parameters
-from ..stats import summarize
+from ..stats import pm, summarize
 from .. import stats
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, Regime
@@ -49,6 +49,20 @@ def summarize_metrics(metrics, cfg) -> dict:
         summary[variant]["top1_change"] = summarize(err[variant] - err["full"])
     summary["paper_top1_loss"] = PAPER_TOP1_LOSS
     return summary
+
+
+def facts(record) -> dict[str, str]:
+    """The strings the chapter quotes from a record: its budget and, per network, parameters,
+    test error and the paired change against the full net (mean ± std over seeds, points)."""
+    s, base = record.summary, record.config.get("base", record.config)
+    out = dict(epochs=str(base["epochs"]), train=f"{base['train_limit']:,}", test=f"{base['val_limit']:,}",
+               n=str(s["full"]["val_top1_err"]["n"]))
+    for variant in ("full", *(f"no_{layer}" for layer in MIDDLE)):
+        change = s[variant].get("top1_change")
+        out.update({f"params_{variant}": f"{s[variant]['parameters']:,}" if "parameters" in s[variant] else "–",
+                    f"err_{variant}": pm(s[variant]["val_top1_err"], unit="%"),
+                    f"change_{variant}": f"{100 * change['mean']:+.1f} ± {100 * change['std']:.1f}" if change else "–"})
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

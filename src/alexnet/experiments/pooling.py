@@ -86,7 +86,7 @@ def facts(record) -> dict[str, str]:
                     f"sizes_{name}": _pools(v[name])})
     gain = stats.paired(v["plain"]["val_top1_err"], v["overlap"]["val_top1_err"])
     out.update(gain=_points(gain), gap_reduction=_points(stats.paired(v["plain"]["gap"], v["overlap"]["gap"])),
-               noise=f"{200 * interval(gain['values'])['se']:.1f} points")
+               noise=f"{200 * interval(gain['values'])['se']:.1f} points" if gain["n"] > 1 else "– (one seed)")
     return out
 
 
