@@ -113,7 +113,7 @@ class Evidence:
         """Glue `facts()` for the prose, each as `{name}_{key}` ({glue:text}), and the verdict as
         `{name}_verdict` ({glue:md}, marked with its claim). Returns itself."""
         from myst_nb import glue
-        if self.record is None:                             # the page says why, in one short note
+        if self.record is None and self.missing:            # the page says why, in one short note
             from IPython.display import Markdown, display
             display(Markdown(f"> **Note.** {self.missing}"))
         for key, text in self.facts().items():

@@ -4,7 +4,7 @@
 enlarge the dataset using label-preserving transformations": random crops with horizontal
 reflections, then PCA colour noise ("reduces the top-1 error rate by over 1%"). Three
 variants, the same network and budget: no augmentation, crops + flips, crops + flips + PCA
-colour noise (eigen-decomposition of the training pixels, alpha ~ N(0, 0.1)).
+colour noise (eigen-decomposition of the training pixels, alpha drawn from a Gaussian with mean 0 and standard deviation 0.1).
 
 The `cpu` preset trains `alexnet_small` on a 3,000-image CIFAR-10 subset (where a net can
 overfit within minutes) and tests on 2,000 test images, 3 seeds per variant. On 32x32

@@ -15,7 +15,7 @@ import torch
 from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
 from ..models.lrn import local_response_norm_autograd
-from ..stats import paired_difference
+from ..stats import paired_difference, pct
 from ..timing import median_seconds
 from ..harness import presets
 from ..harness.paper_tables import CLAIMS
@@ -101,6 +101,35 @@ def summarize_metrics(metrics, cfg) -> dict:
     summary["budget"] = dict(epochs=cfg.epochs, train_images=cfg.train_limit or 50_000,
                              test_images=cfg.val_limit or 10_000)
     return summary
+
+
+def _gain(delta: dict) -> str:
+    """A paired difference (with LRN - without) as LRN's gain: '1.38 ± 0.85 points (n=3)'."""
+    spread = f" ± {100 * delta['std']:.2f}" if delta["n"] > 1 else ""
+    return f"{-100 * delta['mean']:.2f}{spread} points (n={delta['n']})"
+
+
+def _timing_facts(t: pd.DataFrame) -> dict[str, str]:
+    """LRN's share of the timed layers' forward+backward time per model (the paper's net first),
+    and how much faster ours is than the autograd reference."""
+    ours = t[t.impl == "ours"]
+    share = (ours[ours.layer.str.startswith("norm")].groupby("model", sort=False).ms.sum()
+             / ours.groupby("model", sort=False).ms.sum())
+    wide = t.pivot_table(index=["model", "layer"], columns="impl", values="ms", sort=False)
+    speedup = (wide["autograd"] / wide["ours"]).dropna()
+    return dict(share_paper=f"{share.iloc[0]:.0%}", share_small=f"{share.iloc[1]:.0%}",
+                speedup=f"{speedup.min():.1f}× to {speedup.max():.1f}×")
+
+
+def facts(record) -> dict[str, str]:
+    """The strings the LRN chapter quotes from a record: each variant's mean test error, the
+    gains of both LRNs over none (paired by seed) and LRN's time (`claims.evidence` glues them)."""
+    s = record.summary
+    return dict(none_err=pct(s["none"]["val_top1_err"]["mean"]),
+                paper_err=pct(s["paper_lrn"]["val_top1_err"]["mean"]),
+                ccn_err=pct(s["ccn_lrn"]["val_top1_err"]["mean"]),
+                ccn_gain=_gain(s["ccn_lrn"]["delta_vs_none"]),
+                **_timing_facts(pd.DataFrame(s["timing"])))
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

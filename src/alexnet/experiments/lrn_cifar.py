@@ -99,6 +99,22 @@ def summarize_metrics(metrics, cfg) -> dict:
     return summary
 
 
+def facts(record) -> dict[str, str]:
+    """The strings the LRN chapter quotes from a record: the budget, each network's centre-crop
+    and 10-view test error, and the gap 13pct - 11pct at the end and per epoch (mean over seeds)."""
+    s, budget = record.summary, record.summary["budget"]
+    gaps = [g["mean"] for g in s["gap_by_epoch"]]
+    return dict(epochs=str(budget["epochs"]), epochs_theirs=str(budget["cuda_convnet_epochs"]),
+                images=f"{budget['train_images']:,}", seeds=str(s["13pct"]["val_top1_err"]["n"]),
+                centre_13=stats.pm(s["13pct"]["val_top1_err"], unit="%"),
+                centre_11=stats.pm(s["11pct"]["val_top1_err"], unit="%"),
+                multi_13=stats.pm(s["13pct"]["val_top1_err_multiview"], unit="%"),
+                multi_11=stats.pm(s["11pct"]["val_top1_err_multiview"], unit="%"),
+                gap_centre=stats.pm(s["gap_val_top1_err"], digits=2, unit=" points"),
+                gap_epochs=f"{100 * min(gaps):+.1f} to {100 * max(gaps):+.1f} points",
+                ahead=f"{sum(g > 0 for g in gaps)} of {len(gaps)}")
+
+
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="LRN on CIFAR-10 with cuda-convnet's own 13% / 11% networks", section="§3.3",

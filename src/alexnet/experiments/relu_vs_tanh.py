@@ -151,6 +151,48 @@ def run(cfg: Config, preset: str, seeds: list[int], log=print) -> Outcome:
     return Outcome(metrics, summary, data.fingerprint, configs)
 
 
+# --- The strings the ReLU chapter quotes from a record (`claims.evidence` glues them) ---
+def _epochs_text(values: list) -> str:
+    """Epochs to the target over seeds: '6 epochs', '10.7 epochs (seeds: 11, 10, 11)', or how
+    many seeds never got there."""
+    missed = sum(v is None for v in values)
+    if missed:
+        return f"not reached in {missed} of {len(values)} seeds"
+    if len(values) == 1:
+        return f"{values[0]} epochs"
+    return f"{sum(values) / len(values):.1f} epochs (seeds: {', '.join(map(str, values))})"
+
+
+def _ratio_text(s: dict, key: str) -> str:
+    """tanh / ReLU over seeds: '1.3× ± 0.1 (mean ± sd over 3 seeds)', '1.7× (one seed)'."""
+    if s.get(key) is None:
+        return "not measurable (ReLU did not reach the target)"
+    bound = "" if s["ratio_kind"] == "measured" else "at least "
+    n = s.get("n_seeds", 1)
+    spread = f" ± {s[key + '_std']:.1f} (mean ± sd over {n} seeds)" if n > 1 else " (one seed)"
+    return f"{bound}{s[key]:.1f}×{spread}"
+
+
+def facts(record) -> dict[str, str]:
+    """Images, seeds, each activation's epochs to 25% and chosen rates, the ratios, how often
+    tanh led after the sweep epochs and ReLU got there first, the rates swept, the hours taken."""
+    s, prov = record.summary, record.provenance
+    runs = [s[f"seed{seed}"] for seed in prov["seeds"]]
+    pairs = [(r["sweep"]["relu"][lr], r["sweep"]["tanh"][lr]) for r in runs for lr in r["sweep"]["relu"]]
+    ahead = sum(t is not None and r is not None and t < r for r, t in pairs)
+    first = sum(r["relu"]["reached"] and (not r["tanh"]["reached"] or r["relu"]["epochs_to_target"]
+                                          < r["tanh"]["epochs_to_target"]) for r in runs)
+    hours = (pd.Timestamp(prov["ended_utc"]) - pd.Timestamp(prov["started_utc"])).total_seconds() / 3600
+    return dict(train_images=f"{s['train_images']:,}", n_seeds=str(len(runs)),
+                relu_epochs=_epochs_text([r["relu"]["epochs_to_target"] for r in runs]),
+                tanh_epochs=_epochs_text([r["tanh"]["epochs_to_target"] for r in runs]),
+                relu_lr=", ".join(f"{r['relu']['lr']:g}" for r in runs),
+                tanh_lr=", ".join(f"{r['tanh']['lr']:g}" for r in runs),
+                ratio_epochs=_ratio_text(s, "ratio_epochs"), ratio_seconds=_ratio_text(s, "ratio_seconds"),
+                tanh_ahead=f"{ahead} of {len(pairs)}", relu_first=f"{first} of {len(runs)}",
+                lrs=", ".join(f"{lr:g}" for lr in s["lrs"]), hours=f"{hours:.1f} hours")
+
+
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="ReLU vs tanh: epochs to 25% training error (Figure 1)", section="§3.1",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
+from ..stats import pm
 from . import COLORS, CYCLE, caption, figure
 from .regularisation import missing_line, placeholder
 
@@ -106,6 +107,28 @@ def lrn_response_figure(local_response_norm, k=2.0, n=5, alpha=1e-4, beta=0.75, 
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+LRN_NAMES = {"none": "no LRN", "paper_lrn": "LRN, §3.3 constants", "ccn_lrn": "LRN, cuda-convnet's CIFAR-10 constants"}
+
+
+def lrn_table(record) -> pd.DataFrame:
+    """The `lrn` record per network: test and running training error (mean ± std over seeds)
+    and the gain over no LRN, paired by seed (positive: LRN lowers the error)."""
+    s, rows = record.summary, []
+    for variant, name in LRN_NAMES.items():
+        gain = s[variant].get("delta_vs_none")
+        rows.append({"network": name, "test error": pm(s[variant]["val_top1_err"], digits=2, unit="%"),
+                     "running train error": pm(s[variant]["train_err"], digits=2, unit="%"),
+                     "gain vs no LRN (paired)": pm(dict(gain, mean=-gain["mean"]), digits=2, unit=" points") if gain else "",
+                     "seeds": s[variant]["val_top1_err"]["n"]})
+    return pd.DataFrame(rows).set_index("network")
+
+
+def lrn_time_table(record) -> pd.DataFrame:
+    """Forward+backward ms per model and layer, ours and (LRN layers) the autograd reference."""
+    t = pd.DataFrame(record.summary["timing"])
+    return t.pivot_table(index=["model", "layer"], columns="impl", values="ms", sort=False)
 
 
 def lrn_time_figure(record):

@@ -114,3 +114,109 @@ def ablation_curves(metrics, variants, column: str = "val_top1_err"):
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --- The dataset chapter (§2): what it draws and quotes, with or without the data present ---
+DATASETS = {"the 10-class ImageNet sample (`imagenet-sample/`)": "imagenet-sample/natural",
+            "Fashion-MNIST (`FashionMNIST/raw/`)": "FashionMNIST/raw",
+            "CIFAR-10 (`cifar-10-batches-py/`)": "cifar-10-batches-py"}
+
+
+def missing_note(root) -> str:
+    """'' when the chapter's datasets are under `root`; else a note naming the missing ones."""
+    missing = [name for name, folder in DATASETS.items() if not (root / folder).is_dir()]
+    if not missing:
+        return ""
+    return (f"**Data not found:** {', '.join(missing)} is not under the data root (`$ALEXNET_DATA`, else the "
+            "repository's `data/`). `make data` lays out the offline copies (see *How to run*); the figures "
+            "that need the images are left out and the numbers come from the committed record.")
+
+
+def natural_steps(folder, wnids) -> list:
+    """§2's two steps on full-resolution photos, one figure each: the photo, its shorter side
+    rescaled to 256, and the central 256x256 crop ([] without the photos)."""
+    from ..data.images import center_crop, decode, list_images, resize_short_side
+    figs = []
+    for wnid in wnids if folder.is_dir() else ():
+        path = list_images(folder / wnid)[0]
+        photo = decode(path)                                        # uint8 (3, H, W), RGB
+        short = resize_short_side(photo, 256)
+        figs.append(steps_figure([(path.stem.split("_", 1)[1].replace("_", " "), photo),
+                                  ("shorter side → 256", short), ("central 256×256", center_crop(short, 256))]))
+    return figs
+
+
+def natural_sizes(folder) -> str:
+    """The full-resolution photos' sizes, measured: 'N photos, 169 to 640 pixels wide and ...'."""
+    from ..data.images import decode, list_images
+    if not folder.is_dir():
+        return "(not measured: the sample's photos are missing)"
+    shapes = [decode(path).shape[1:] for sub in sorted(folder.iterdir()) if sub.is_dir() for path in list_images(sub)]
+    heights, widths = zip(*shapes)
+    return (f"the sample's {len(shapes)} full-resolution photos measure {min(widths)} to {max(widths)} pixels "
+            f"across and {min(heights)} to {max(heights)} down")
+
+
+def mean_image_figure(data):
+    """The training set's mean image, as is and with its contrast x4, and one training image
+    before and after subtracting it (None without the data)."""
+    if data is None:
+        return None
+    mean = data.train.mean                                          # (3, 256, 256) in [0, 1]
+    photo = data.train.images[0]
+    return steps_figure([("mean image", mean), ("mean image, contrast ×4", (mean - mean.mean()) * 4 + 0.5),
+                         ("a training image", photo), ("minus the mean (+0.5)", photo.float() / 255 - mean + 0.5)])
+
+
+def top_and_bottom(data) -> str:
+    """The mean image's brightness in its top and bottom quarters."""
+    if data is None:
+        return "(not computed: the sample is missing)"
+    rows = data.train.mean.mean(0).mean(1)                          # brightness per row
+    quarter = len(rows) // 4
+    return f"{rows[:quarter].mean():.2f} in the top quarter against {rows[-quarter:].mean():.2f} in the bottom one"
+
+
+def class_grid(data, names: dict | None = None, pick: int = 0, ncols: int = 10, size: float = 0.95):
+    """The `pick`-th training image of each class, titled by its class (`names`: class folder ->
+    name); None without the data."""
+    if data is None:
+        return None
+    labels = data.train.labels.numpy()
+    picks = [int(np.flatnonzero(labels == c)[pick]) for c in range(len(data.classes))]
+    titles = [names[c] for c in data.classes] if names else data.classes
+    return image_grid([data.train.images[i] for i in picks], titles, ncols=ncols, size=size)
+
+
+def balance_figure(inet, names: dict, **small):
+    """Images per class of the sample's train and val splits and of each small training set."""
+    counts, labels = {}, {}
+    if inet is not None:
+        for split in ("train", "val"):
+            counts[f"ImageNet sample, {split}"] = np.bincount(getattr(inet, split).labels, minlength=10).tolist()
+            labels[f"ImageNet sample, {split}"] = [names[w][:12] for w in inet.classes]
+    for name, data in small.items():
+        if data is not None:
+            counts[f"{name}, train"] = np.bincount(data.train.labels, minlength=10).tolist()
+            labels[f"{name}, train"] = [c[:12] for c in data.classes]
+    return class_balance(counts, labels) if counts else None
+
+
+def release_note(data, caught) -> tuple[str, str]:
+    """Whether a CIFAR-10 copy is the original release, and the loader's checksum warning
+    (quoted without the machine's path)."""
+    if data is None:
+        return "not loaded here", "nothing (not loaded)"
+    note = ("the original release" if data.fingerprint["original_release"]
+            else "not the original release (reassembled; see its fingerprint)")
+    said = [str(w.message).split(": ", 1)[-1] for w in caught if "CIFAR-10" in str(w.message)]
+    return note, f"“{said[0]}”" if said else "nothing (the files match)"
+
+
+def bench_speedups(record) -> dict[str, str]:
+    """Each speed-up of the bench_data record as '2.0× (target 1.3×: met)'."""
+    out = {}
+    for key, s in record.summary["speedups"].items():
+        target = "" if s["target"] is None else f" (target {s['target']}×: {'met' if s['met'] else 'missed'})"
+        out[key] = f"{s['ratio']:.1f}×{target}"
+    return out
