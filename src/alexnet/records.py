@@ -184,6 +184,12 @@ def write(experiment: str, preset: str, *, root: Path | None = None, force: bool
     return out
 
 
+def extra_files(rec: "Record") -> dict:
+    """The record's files beyond its four parts (e.g. conv1.npy), name -> bytes."""
+    parts = {f"{p}.json" for p in PARTS} | {"metrics.csv"}
+    return {p.name: p.read_bytes() for p in sorted(rec.path.iterdir()) if p.is_file() and p.name not in parts}
+
+
 def _dump(path: Path, obj, **kw) -> None:
     with open(path, "w") as f:
         f.write(json.dumps(obj, **kw) + "\n")

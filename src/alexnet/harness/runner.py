@@ -35,23 +35,79 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
                    results: Path | None = None, seeds: list[int] | None = None,
                    force: bool = False) -> Path:
     """Run `name` at `preset` and write its record under results/<name>/<preset>/ (checked
-    writable, and not already there unless `force`, before anything trains)."""
+    writable, and not already there unless `force`, before anything trains). With `seeds` and
+    a record already there, the record grows: only the seeds it lacks run (`grow`)."""
     module = get(name)
     cfg = resolved(name, preset, overrides)
-    records.check_writable(name, preset, results, force)     # before the lock file is made beside it
+    growing = seeds is not None and not force and records.record_dir(name, preset, results).exists()
+    if not growing:
+        records.check_writable(name, preset, results, force)     # before the lock file is made beside it
     with locks.hold(records.lock_path(name, preset, results), f"the record {name}/{preset}"):
+        if growing:
+            return grow(name, preset, cfg, seeds, overrides, results)
         records.check_writable(name, preset, results, force)
         seeds = seeds if seeds is not None else module.EXPERIMENT.seeds.get(preset, [cfg.seed])
         started = records.utc_now()
-        REUSED.clear()
-        outcome: Outcome = module.run(cfg, preset, seeds)
+        outcome = _run(module, cfg, preset, seeds)
         config = dict(base=cfg.to_dict(), variants=outcome.configs, overrides=overrides or [])
-        prov = records.provenance(command=shlex.join(["alexnet", "run", name, "--preset", preset,
-                                                      *(overrides or [])]),
-                                  started=started, seeds=seeds, data=outcome.data,
-                                  extra=dict(reused_checkpoints=list(REUSED)))
+        prov = records.provenance(command=_command(name, preset, overrides, seeds), started=started,
+                                  seeds=seeds, data=outcome.data, extra=dict(reused_checkpoints=list(REUSED)))
+        prov["batches"] = [batch(prov)]
         return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
                              provenance=prov, root=results, force=force, files=outcome.files)
+
+
+def _run(module, cfg: Config, preset: str, seeds: list[int]) -> Outcome:
+    REUSED.clear()
+    return module.run(cfg, preset, seeds)
+
+
+def _command(name: str, preset: str, overrides, seeds) -> str:
+    return shlex.join(["alexnet", "run", name, "--preset", preset, "--seeds", ",".join(map(str, seeds)),
+                       *(overrides or [])])
+
+
+# Settings a record's seeds may differ in: how a batch of seeds ran, not what it computed.
+HOW_IT_RAN = {"seed", "progress", "threads", "workers", "device"}
+
+
+def batch(prov: dict) -> dict:
+    """One batch of seeds as the provenance lists it: seeds, commit, machine, threads, times."""
+    hw = prov.get("hardware", {})
+    return dict(seeds=prov.get("seeds"), git=prov.get("git"), cpu=hw.get("cpu"), gpus=hw.get("gpus"),
+                threads=hw.get("torch_threads"), started_utc=prov.get("started_utc"),
+                ended_utc=prov.get("ended_utc"), command=prov.get("command"))
+
+
+def grow(name: str, preset: str, cfg: Config, seeds: list[int], overrides, results: Path | None) -> Path:
+    """Add the `seeds` a record lacks (records grow by seed: the seeds it has are never redone
+    or rewritten; the summary is recomputed from every seed's metrics). Call under the lock."""
+    module, rec = get(name), records.load(name, preset, root=results)
+    if not hasattr(module, "summarize_metrics"):
+        raise ConfigError(f"{name!r} cannot add seeds to a record (its summary is not derived from its "
+                          f"metrics alone); rerun it whole with --force")
+    differ = sorted(k for k, v in rec.config.get("base", {}).items()
+                    if k not in HOW_IT_RAN and k in cfg.to_dict() and cfg.to_dict()[k] != v)
+    if differ:
+        raise ConfigError(f"{rec.path} was made with other settings ({', '.join(differ)}); seeds join a "
+                          "record only with its own config (or --force to rerun it whole)")
+    have = [int(s) for s in rec.provenance.get("seeds", [])]
+    new = [s for s in seeds if s not in have]
+    if not new:
+        print(f"{rec.path} already holds seeds {', '.join(map(str, seeds))}: nothing to run")
+        return rec.path
+    started = records.utc_now()
+    outcome = _run(module, cfg, preset, new)
+    metrics = pd.concat([rec.metrics, outcome.metrics], ignore_index=True)
+    summary = _deep_update(_deep_update(rec.summary, outcome.summary), module.summarize_metrics(metrics, cfg))
+    now = records.provenance(command=_command(name, preset, overrides, new), started=started, seeds=new,
+                             data=outcome.data)
+    prov = dict(rec.provenance, seeds=sorted(have + new), ended_utc=now["ended_utc"],
+                batches=[*rec.provenance.get("batches", [batch(rec.provenance)]), batch(now)])
+    config = dict(rec.config, variants={**rec.config.get("variants", {}), **outcome.configs})
+    files = {**records.extra_files(rec), **outcome.files}
+    return records.write(name, preset, config=config, metrics=metrics, summary=summary, provenance=prov,
+                         root=results, force=True, files=files)
 
 
 def resolved(name: str, preset: str, overrides: list[str] | None = None) -> Config:
