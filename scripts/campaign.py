@@ -1,0 +1,167 @@
+"""The campaign (issue 25): a queue of (experiment, preset, seed) jobs that grows records seed
+by seed over days, and commits each seed as it lands.
+
+    nohup python scripts/campaign.py run --workers 2 --threads 1 > campaign.log 2>&1 &
+    python scripts/campaign.py status          # done, running, left, with an ETA
+    python scripts/campaign.py plan            # the queue as a table: runs, estimated CPU-minutes
+
+The queue is scripts/campaign-queue.txt: `experiment preset seeds minutes` per line (minutes:
+the estimated wall minutes of one seed on one thread; the ETA rescales them by what the
+finished seeds took). A job is done when its seed is in the record's provenance; it is running
+while its worker holds the job's lock (the kernel drops the lock if the worker dies, and the
+next run resumes the seed from its checkpoint in the scratch folder). Each worker runs
+`alexnet run E --preset P --seeds S threads=T`; two seeds of one record never run at once
+(the record's lock). Records only from a clean tree: `run` refuses when src/ has changes, and
+commits each finished seed's record (git add results/E/P; one commit per seed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUEUE = ROOT / "scripts" / "campaign-queue.txt"
+STATE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alexnet" / "campaign"
+sys.path.insert(0, str(ROOT / "src"))
+from alexnet import locks, records  # noqa: E402
+
+
+def jobs() -> list[dict]:
+    out = []
+    for line in QUEUE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            exp, preset, seeds, minutes = line.split()[:4]
+            out += [dict(experiment=exp, preset=preset, seed=int(s), minutes=float(minutes))
+                    for s in seeds.split(",")]
+    return out
+
+
+def name(job: dict) -> str:
+    return f"{job['experiment']}-{job['preset']}-seed{job['seed']}"
+
+
+def record_seeds(job: dict) -> list[int]:
+    path = ROOT / "results" / job["experiment"] / job["preset"] / "provenance.json"
+    return json.loads(path.read_text()).get("seeds", []) if path.exists() else []
+
+
+def running(job: dict) -> bool:
+    try:
+        with locks.hold(STATE / f"{name(job)}.lock", name(job)):
+            return False
+    except locks.Busy:
+        return True
+
+
+def state(job: dict) -> str:
+    return "done" if job["seed"] in record_seeds(job) else "running" if running(job) else "left"
+
+
+def seconds_taken(job: dict) -> float | None:
+    path = ROOT / "results" / job["experiment"] / job["preset"] / "provenance.json"
+    for b in json.loads(path.read_text()).get("batches", []) if path.exists() else []:
+        if b.get("seeds") == [job["seed"]] and b.get("started_utc") and b.get("ended_utc"):
+            t = [datetime.strptime(b[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc")]
+            return (t[1] - t[0]).total_seconds()
+    return None
+
+
+def status(workers: int = 2) -> int:
+    rows = [dict(job, state=state(job)) for job in jobs()]
+    took = [(seconds_taken(r), r["minutes"]) for r in rows if r["state"] == "done"]
+    took = [(s, m) for s, m in took if s]
+    scale = sum(s for s, _ in took) / 60 / sum(m for _, m in took) if took else 1.0
+    for r in rows:
+        print(f"{r['state']:8} {name(r):40} est {r['minutes'] * scale:6.1f} min")
+    left = sum(r["minutes"] for r in rows if r["state"] != "done") * scale / max(workers, 1)
+    counts = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "left")}
+    print(f"{counts['done']} done, {counts['running']} running, {counts['left']} left; "
+          f"ETA {left / 60:.1f} h with {workers} workers (estimates x{scale:.2f}, from the finished seeds)")
+    return 0
+
+
+def clean() -> bool:
+    return not subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
+                              capture_output=True, text=True).stdout.strip()
+
+
+def commit(job: dict) -> None:
+    with_lock = STATE / "git.lock"
+    while True:
+        try:
+            with locks.hold(with_lock, "the campaign's git commit"):
+                folder = f"results/{job['experiment']}/{job['preset']}"
+                subprocess.run(["git", "-C", str(ROOT), "add", folder], check=True)
+                subprocess.run(["git", "-C", str(ROOT), "commit", "-q", "-m",
+                                f"record {folder}: seed {job['seed']} (campaign, alexnet run --seeds)", "--", folder],
+                               check=True)
+                return
+        except locks.Busy:
+            time.sleep(1)
+
+
+def work(job: dict, threads: int) -> str:
+    """Run one job if nobody holds it: 'done', 'busy' (someone else has it or its record), 'failed'."""
+    try:
+        with locks.hold(STATE / f"{name(job)}.lock", name(job)):
+            if job["seed"] in record_seeds(job):
+                return "done"
+            log = STATE / "logs" / f"{name(job)}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "alexnet", "run", job["experiment"], "--preset", job["preset"],
+                   "--seeds", str(job["seed"]), f"threads={threads}", "progress=false"]
+            with open(log, "a") as f:
+                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT,
+                                   env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+            if r.returncode == 0:
+                commit(job)
+                return "done"
+            return "busy" if "is in use by" in log.read_text().splitlines()[-1] else "failed"
+    except locks.Busy:
+        return "busy"
+
+
+def worker(threads: int) -> int:
+    failed = set()
+    while True:
+        todo = [j for j in jobs() if name(j) not in failed and j["seed"] not in record_seeds(j)]
+        if not todo:
+            return 1 if failed else 0
+        outcomes = []
+        for job in todo:
+            outcome = work(job, threads)
+            print(f"{time.strftime('%H:%M:%S')} {name(job)}: {outcome}", flush=True)
+            if outcome == "failed":
+                failed.add(name(job))
+            outcomes.append(outcome)
+            if outcome == "done":
+                break                                  # re-read the queue: it may have changed
+        if outcomes and all(o == "busy" for o in outcomes):
+            time.sleep(30)                             # everything left is someone else's for now
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("run", "status", "plan"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    args = ap.parse_args()
+    if args.what != "run":
+        return status(args.workers)
+    if not clean():
+        print("campaign: src/ has uncommitted changes; records come only from a clean commit")
+        return 2
+    procs = [subprocess.Popen([sys.executable, __file__, "_worker", str(args.threads)]) for _ in range(args.workers)]
+    return max(p.wait() for p in procs)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_worker"]:
+        sys.exit(worker(int(sys.argv[2])))
+    sys.exit(main())
