@@ -135,7 +135,10 @@ def _missing(experiment: str, presets) -> str:
 
 
 def evidence(name: str, preset: str | None = None) -> Evidence:
-    """The record and the scorecard row behind claim id or experiment `name` (see above)."""
+    """The record and the scorecard row behind claim id or experiment `name` (see above); a
+    benchmark's record (`bench_*`, preset `cpu` unless given) is read the same way."""
+    if name.startswith("bench_"):
+        return _bench(name, preset or "cpu")
     ids = {c.id for c in scorecard.claims()}
     is_experiment = name in registry.names() and name not in ids       # a claim id wins (vgg_depth is both)
     claim = None if is_experiment else scorecard.claim(name)
@@ -152,6 +155,17 @@ def evidence(name: str, preset: str | None = None) -> Evidence:
     if claim is not None:
         row = scorecard.row(claim, rec=rec) if retrain() else scorecard.row(claim)
     return Evidence(name, experiment, claim, rec, row, "" if rec else _missing(experiment, order))
+
+
+def _bench(name: str, preset: str) -> Evidence:
+    """A benchmark's record (`alexnet bench WHAT`): read, never retrained by a chapter."""
+    try:
+        rec = scorecard.record(name, (preset,))
+    except records.CorruptRecord as err:
+        return Evidence(name, None, None, None, None, f"Damaged record: {err}")
+    what = name.removeprefix("bench_")
+    return Evidence(name, None, None, rec, None, "" if rec else
+                    f"No `{name}/{preset}` record is committed yet: `alexnet bench {what}` makes one.")
 
 
 def frame(*ids: str) -> pd.DataFrame:

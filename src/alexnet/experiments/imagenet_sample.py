@@ -27,7 +27,7 @@ from ..data.images import load_256
 from ..evaluation import probes as vis
 from ..evaluation.metrics import evaluate
 from ..models import build_model
-from ..stats import summarize
+from ..stats import pct, summarize
 from ..training.loop import NonFiniteLoss, train
 from ..harness import presets
 from ..harness.declare import Claim, Experiment
@@ -171,6 +171,39 @@ def run(cfg, preset: str, seeds: list[int]) -> Outcome:
                    same_class_neighbours=info["same_class_neighbours"])
     return Outcome(metrics, summary, chosen.data.fingerprint, {v: r.cfg.to_dict() for v, r in results.items()},
                    files)
+
+
+def facts(record) -> dict[str, str]:
+    """What the Results and Learned chapters quote: the crops' errors, each variant's final error,
+    the paper init's losses, and Figures 3-4's colourfulness, top-5 hits and fc7 neighbours."""
+    s, m = record.summary, record.metrics
+    out = {f"{crop}_{k}": pct(s["crops"][crop][f"{k}_err"])
+           for crop in ("center", "ten_crop") for k in ("top1", "top5")}
+    out.update(chosen=s["chosen"].replace("_", " "), n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
+               epochs=str(int(m.epoch.max())), chance=pct(s["chance_top1_err"], 0),
+               point_per_image=f"{100 / s['crops']['center']['n']:.2f}",
+               same_class=pct(s["same_class_neighbours"], 0))
+    for v in VARIANTS:
+        out[f"{v}_top1"] = "diverged" if s[v]["diverged"] else pct(s[v]["val_top1_err"]["mean"])
+    paper = m[m.variant == "paper_init"].sort_values("epoch")
+    if len(paper) and "train_loss" in paper:
+        out.update(paper_init_first_loss=f"{paper.train_loss.iloc[0]:.2f}",
+                   paper_init_last_val_loss=f"{paper.val_loss.iloc[-1]:.3f}")
+    return out | _learned_facts(record)
+
+
+def _learned_facts(record) -> dict[str, str]:
+    """Figures 3 and 4 in numbers, from `learned.json`: mean colourfulness per column (and the
+    standard error of their difference), how far it moved from init, top-1/top-5 hits."""
+    info = json.loads((record.path / "learned.json").read_text())
+    one, two = (np.array(c) for c in info["colourfulness"])
+    colour = record.summary["colourfulness_by_column"][info["variant"]]
+    hits = [(p["label"] == p["top5"][0], p["label"] in p["top5"]) for p in info["predictions"]]
+    return dict(col1=f"{one.mean():.3f}", col2=f"{two.mean():.3f}", col_gap=f"{two.mean() - one.mean():+.3f}",
+                col_se=f"{np.sqrt(one.var(ddof=1) / len(one) + two.var(ddof=1) / len(two)):.3f}",
+                col_moved=f"{max(abs(a - b) for a, b in zip(colour['trained'], colour['init'])):.3f}",
+                pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
+                pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

@@ -20,6 +20,7 @@ from ..models import build_model
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired
 from ..harness.runner import Outcome, final_summary, run_variants
+from ..stats import pct
 
 VARIANTS = {"paper": dict(init="paper"), "kaiming": dict(init="kaiming")}
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
@@ -63,6 +64,18 @@ def summarize_metrics(metrics, cfg) -> dict:
         below = mean_err[mean_err < 0.75]
         summary[variant]["first_epoch_train_err_below_75"] = int(below.index[0]) if len(below) else None
     return summary
+
+
+def facts(record) -> dict[str, str]:
+    """What the learning chapter quotes from a record, as prose: `paper_top1`, `kaiming_first`..."""
+    s, epochs = record.summary, int(record.metrics.epoch.max())
+    out = dict(epochs=str(epochs), chance=pct(s["chance_top1_err"], 0),
+               paper_std_max=f"{max(s['paper']['activation_std_at_init'].values()):.2f}")
+    for variant in VARIANTS:
+        first = s[variant]["first_epoch_train_err_below_75"]
+        out[f"{variant}_top1"] = pct(s[variant]["val_top1_err"]["mean"])
+        out[f"{variant}_first"] = f"in none of the {epochs} epochs" if first is None else f"at epoch {first}"
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

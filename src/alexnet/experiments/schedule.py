@@ -13,6 +13,7 @@ import math
 from ..harness import presets
 from ..harness.declare import Experiment
 from ..harness.runner import Outcome, final_summary, run_variants
+from ..stats import pct
 
 VARIANTS = {"plateau": dict(schedule="plateau"), "step": dict(schedule="step")}
 
@@ -42,6 +43,31 @@ def summarize_metrics(metrics, cfg) -> dict:
     summary["difference_top1"] = (summary["step"]["val_top1_err"]["mean"]
                                   - summary["plateau"]["val_top1_err"]["mean"])   # > 0: plateau better
     return summary
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def _drops(epochs: list[int]) -> str:
+    """[3, 4] -> 'epochs 3, 4'; [] -> 'never'."""
+    return ("epoch " if len(epochs) == 1 else "epochs ") + ", ".join(map(str, epochs)) if epochs else "never"
+
+
+def facts(record) -> dict[str, str]:
+    """What the learning chapter quotes: each schedule's final top-1 error and its drops per seed
+    ('seed 0: never; seed 1: epoch 8'), the runs that ended at chance, patience and step."""
+    s, base = record.summary, record.config.get("base", record.config)
+    out = dict(patience=_epochs(base["patience"]), step_every=_epochs(base["step_every"]))
+    for variant in VARIANTS:
+        out[f"{variant}_top1"] = pct(s[variant]["val_top1_err"]["mean"])
+        drops = s[variant]["drop_epochs"]
+        out[f"{variant}_drops"] = "; ".join(f"seed {seed}: {_drops(e)}" for seed, e in drops.items())
+    stuck = "; ".join(f"{v}: seeds {', '.join(map(str, s[v]['seeds_at_chance']))}"
+                      for v in VARIANTS if s[v]["seeds_at_chance"])
+    out["at_chance"] = (f"Runs that ended at chance (training loss ln 10; they are in the means above): {stuck}."
+                        if stuck else "Every run learned (none ended at chance).")
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

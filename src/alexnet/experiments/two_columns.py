@@ -43,6 +43,15 @@ def summarize_metrics(metrics, cfg) -> dict:
     return summary
 
 
+def facts(record) -> dict[str, str]:
+    """What the multi-GPU chapter quotes: the change in top-1/top-5 error, in points (positive:
+    two columns better), and how many more parameters the two-column net has."""
+    s = record.summary
+    two, one = s["two_columns"].get("parameters"), s["one_column_half"].get("parameters")
+    return dict(gain_top1=f"{100 * s['gain_top1']:+.1f}", gain_top5=f"{100 * s['gain_top5']:+.1f}",
+                extra_params=f"{two / one - 1:.0%}" if two and one else "–")
+
+
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="Two columns vs one half-width column", section="§3.2",

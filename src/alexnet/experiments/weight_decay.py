@@ -10,7 +10,7 @@ weight decay lowers the training error, as §5 says.
 from __future__ import annotations
 
 from ..evaluation.metrics import clean_train_error
-from ..stats import per_variant, summarize
+from ..stats import per_variant, pm, summarize
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, Regime, values
 from ..harness.runner import Outcome, last_epochs, run_variants
@@ -36,6 +36,15 @@ def summarize_metrics(metrics, cfg) -> dict:
                                                 - by_seed.train_clean_top1_err.decay)
     summary["paper"] = dict(claim="weight decay reduces the training error (§5)")
     return summary
+
+
+def facts(record) -> dict[str, str]:
+    """The clean training error and the test error of each arm, 'mean ± std%', for the prose."""
+    s = record.summary
+    return dict(clean_on=pm(s["decay"]["train_clean_top1_err"], unit="%"),
+                clean_off=pm(s["no_decay"]["train_clean_top1_err"], unit="%"),
+                test_on=pm(s["decay"]["val_top1_err"], unit="%"),
+                test_off=pm(s["no_decay"]["val_top1_err"], unit="%"))
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---

@@ -121,6 +121,40 @@ def curves(ax, metrics, column: str, label: str | None = None, log: bool = False
     return ax
 
 
+def curve_pair(record, left: tuple[str, str], right: tuple[str, str], text: str = "", chance=None):
+    """Two panels of `curves` side by side, each (column, label); the learning rate ("lr") on a
+    log scale; `chance`: a dotted line at that error in the panels that are not the rate."""
+    fig, axes = figure(ncols=2, width=9.5, height=3.4)
+    for ax, (column, label) in zip(axes, (left, right)):
+        curves(ax, record.metrics, column, label, log=column == "lr")
+        if chance is not None and column != "lr" and "loss" not in column:
+            ax.axhline(chance, color="#999999", ls=":", lw=1)
+    axes[0].legend()
+    fig.tight_layout()
+    caption(fig, record, text)
+    return fig
+
+
+def seed_dots(record, columns=("val_top1_err", "val_top5_err"), text: str = ""):
+    """One panel per error column: each seed's final value a dot, the mean a bar, one bar per
+    variant; a variant's parameter count (summary's "parameters") under its name."""
+    last = record.metrics.sort_values("epoch").groupby(["variant", "seed"]).tail(1)
+    variants = list(dict.fromkeys(last.variant))
+    fig, axes = figure(ncols=len(columns), width=4.6 * len(columns), height=3.2)
+    for ax, column in zip(np.atleast_1d(axes), columns):
+        for i, variant in enumerate(variants):
+            values = 100 * last[last.variant == variant][column]
+            ax.bar(i, values.mean(), color="#c6dbef", width=0.5)
+            ax.scatter([i] * len(values), values, color=COLORS["ours"], zorder=3)
+        params = [record.summary[v].get("parameters") for v in variants]
+        ax.set_xticks(range(len(variants)),
+                      [f"{v}\n{p:,} parameters" if p else v for v, p in zip(variants, params)])
+        ax.set_ylabel({"val_top1_err": "test top-1 error (%)", "val_top5_err": "test top-5 error (%)"}.get(column, column))
+    fig.tight_layout()
+    caption(fig, record, text)
+    return fig
+
+
 def update_rule_figure(df, drop_at: int):
     """The weight under §5's rule and torch's SGD on a quadratic, lr ÷10 at `drop_at`."""
     fig, (ax1, ax2) = figure(ncols=2, width=9.5, height=3.2)
