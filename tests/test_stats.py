@@ -165,3 +165,11 @@ def test_formatting_helpers():
     assert stats.pm(dict(mean=0.1234, std=0.01, n=3)) == "12.3 ± 1.0"
     assert stats.pm(dict(mean=0.1234, std=0.0, n=1)) == "12.3 (1 seed)"
     assert stats.pm(None) == "–" and stats.pm(dict(mean=math.nan, std=0.0, n=0)) == "–"
+
+
+def test_a_plateau_run_that_stopped_after_its_drops_has_finished():
+    lrs = [0.01, 0.01, 0.001, 0.0001, 0.00001, 0.00001, 0.00001]
+    errs = [0.5, 0.4, 0.35, 0.34, 0.339, 0.3385, 0.338]
+    assert not stats.regime(_epochs(lrs, errs), 20)["finished"]           # stopped before epoch 20 ...
+    assert stats.regime(_epochs(lrs, errs), 20, drops=3)["converged"]      # ... because its 3 drops were done
+    assert not stats.regime(_epochs(lrs[:4] + [0.0001] * 3, errs), 20, drops=3)["finished"]

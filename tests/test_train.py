@@ -112,3 +112,19 @@ def test_a_warm_up_as_long_as_the_run_is_refused():
     with pytest.raises(ConfigError, match="warmup_epochs=2 must be below epochs=2"):
         resolve("smoke", ["schedule=warmup_cosine", "warmup_epochs=2", "epochs=2"])
     assert resolve("smoke", ["schedule=warmup_cosine", "warmup_epochs=0.5", "epochs=2"]).warmup_epochs == 0.5
+
+
+def test_plateau_stops_after_its_drops_when_asked():
+    """§5: the rate is "reduced three times prior to termination": with stop_after_drops the run
+    ends once the last drop is made and the error stops improving at that rate too."""
+    from alexnet.training.schedule import Schedule
+    cfg = resolve("smoke", ["schedule=plateau", "patience=1", "lr_drops=2", "stop_after_drops=true"])
+    s = Schedule(cfg)
+    for epoch in range(3):                          # no improvement after the first epoch
+        s.after_epoch(epoch, 0.5)
+    assert s.drops == 2 and not s.done()            # the last drop just made: one more epoch at it
+    s.after_epoch(3, 0.5)
+    assert s.done()
+    assert not Schedule(cfg.replace(stop_after_drops=False)).done()
+    r = train(cfg.replace(epochs=20, lr=1e-9), log=lambda *a: None)   # a rate too small to improve anything
+    assert len(r.history) < 20 and sum(b["lr"] < a["lr"] for a, b in zip(r.history, r.history[1:])) == 2

@@ -211,14 +211,18 @@ def _train_error(rows: pd.DataFrame) -> pd.Series:
     return rows.train_err
 
 
-def regime(rows: pd.DataFrame, epochs: int | None = None) -> dict:
+def regime(rows: pd.DataFrame, epochs: int | None = None, drops: int | None = None) -> dict:
     """One variant's epoch rows (any seeds) against the gate.
-    converged: every seed trained all `epochs` (the schedule finished), and over its last 3
+    converged: every seed trained all `epochs` or, for a plateau schedule that stops after its
+      `drops` (§5), made them all (the schedule finished), and over its last 3
       epochs each seed ran at one rate that is not 0 (so the plateau is the net's, not a
       rate annealed to ~0, as cosine's is) while the mean test error moved < 0.5 points;
     overfits: at the last epoch, test - training error >= 10 points (mean over seeds)."""
     rows = rows.dropna(subset=["val_top1_err"]).sort_values(["seed", "epoch"], kind="stable")
     finished = epochs is None or bool((rows.groupby("seed").epoch.max() >= epochs).all())
+    if drops is not None and not finished:             # §5: "reduced three times prior to termination"
+        made = rows.groupby("seed").lr.apply(lambda lr: int((lr.diff() < 0).sum()))
+        finished = bool((made >= drops).all())
     one_rate = "lr" in rows and all(
         len(lr) == 3 and lr.iloc[-1] > 0 and (lr - lr.iloc[-1]).abs().max() <= 1e-9 * lr.iloc[-1]
         for _, lr in rows.groupby("seed").lr.apply(lambda s: s.tail(3)).groupby(level=0))

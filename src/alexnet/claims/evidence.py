@@ -2,7 +2,7 @@
 (`evidence("lrn_cifar_13_11")`) or an experiment's name (`evidence("schedule")`).
 
 It owns what every chapter used to spell out for itself:
-- which record: the scorecard's order (paper -> long -> cpu) or the `preset` asked for;
+- which record: the scorecard's order (paper -> regime -> long -> cpu) or the `preset` asked for;
 - the RETRAIN switch: with ALEXNET_RETRAIN=1 the experiment is rerun at the chapter's preset
   (`ALEXNET_PRESET`, else paper on a GPU, cpu otherwise) into a scratch folder, once per
   process, and read from there;

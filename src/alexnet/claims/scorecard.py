@@ -3,7 +3,7 @@ scale we measured it at, the regime gate, and THE verdict (`alexnet.stats.verdic
 
     claims()                every claim: the code checks, each experiment's declared claims, and
                             the ImageNet-scale ones, in the book's chapter order
-    row(claim)              one row, from the record the claim reads (paper -> long -> cpu)
+    row(claim)              one row, from the record the claim reads (paper -> regime -> long -> cpu)
     table()                 all rows; `empirical(table())` and `checks(table())` split them
     counts(rows)            verdict category -> number of claims
 
@@ -25,7 +25,7 @@ from ..harness import registry
 from ..harness.declare import Claim
 from .checks import CODE_CHECKS, NOT_RUN
 
-PRESET_ORDER = ("paper", "long", "cpu")   # the paper-scale record where one was made, then long, then cpu
+PRESET_ORDER = ("paper", "regime", "long", "cpu")   # the paper-scale record where one was made, then the rest
 # The book's order, which the scorecard follows (a claim sits with the chapter that discusses it).
 CHAPTERS = ("architecture", "relu", "lrn", "pooling", "multi_gpu", "augmentation", "dropout", "learning",
             "depth", "learned", "results", "vgg")
@@ -74,10 +74,12 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
     if not r.converged and not r.overfits:
         return True, "none needed"
     m = rec.metrics.dropna(subset=["epoch", "val_top1_err"])
-    epochs = rec.config.get("base", rec.config).get("epochs")
+    base = rec.config.get("base", rec.config)
+    epochs = base.get("epochs")
+    drops = base.get("lr_drops") if base.get("schedule") == "plateau" and base.get("stop_after_drops") else None
     parts, ok = [], True
     if r.converged:
-        per = {v: stats.regime(rows, epochs) for v, rows in m.groupby("variant", sort=False)}
+        per = {v: stats.regime(rows, epochs, drops) for v, rows in m.groupby("variant", sort=False)}
         conv = bool(per) and all(p["converged"] for p in per.values())
         why = "" if conv else " (" + ", ".join(sorted({
             "unfinished" if not p["finished"] else "rate not constant" if not p["one_rate"]
@@ -86,7 +88,7 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
         ok = ok and conv
     if r.overfits:
         rows = m[m.variant == r.overfits]
-        over = stats.regime(rows, epochs) if len(rows) else dict(overfits=False, gap=math.nan)
+        over = stats.regime(rows, epochs, drops) if len(rows) else dict(overfits=False, gap=math.nan)
         parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} (gap {100 * over['gap']:.1f} pts)")
         ok = ok and over["overfits"]
     return ok, "; ".join(parts)

@@ -203,6 +203,8 @@ def _train(cfg: Config, dist, data: DataBundle, out_dir, log) -> TrainResult:
     with run.stop, dist:
         try:
             for epoch in range(epoch0, cfg.epochs):
+                if run.schedule.done():                 # §5: "reduced three times prior to termination"
+                    break
                 totals = run_epoch(run, epoch, step0 if epoch == epoch0 else 0, totals)
             state = "finished"
         except Interrupted:

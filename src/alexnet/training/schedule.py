@@ -14,7 +14,7 @@ class Schedule:
         self.kind, self.base, self.epochs = cfg.schedule, cfg.lr, cfg.epochs
         self.patience, self.max_drops, self.step_every = cfg.patience, cfg.lr_drops, cfg.step_every
         self.lr, self.best, self.bad_epochs, self.drops = cfg.lr, math.inf, 0, 0
-        self.warmup = cfg.warmup_epochs
+        self.warmup, self.stop = cfg.warmup_epochs, cfg.stop_after_drops
 
     def at_step(self, epoch: int, step: int, steps: int) -> float | None:
         """warmup_cosine: the rate for step `step` of `steps` in `epoch` (a function of the
@@ -40,6 +40,12 @@ class Schedule:
         elif self.kind == "cosine":
             self.lr = 0.5 * self.base * (1 + math.cos(math.pi * (epoch + 1) / self.epochs))
         return self.lr
+
+    def done(self) -> bool:
+        """§5's termination: the plateau schedule has made its drops and the error has stopped
+        improving at the last rate too (with `stop_after_drops`)."""
+        return (self.kind == "plateau" and self.stop and self.drops >= self.max_drops
+                and self.bad_epochs >= self.patience)
 
     def state_dict(self) -> dict:
         return dict(lr=self.lr, best=self.best, bad_epochs=self.bad_epochs, drops=self.drops)
