@@ -11,8 +11,9 @@ finished seeds took). A job is done when its seed is in the record's provenance;
 while its worker holds the job's lock (the kernel drops the lock if the worker dies, and the
 next run resumes the seed from its checkpoint in the scratch folder). Each worker runs
 `alexnet run E --preset P --seeds S threads=T`; two seeds of one record never run at once
-(the record's lock). Records only from a clean tree: `run` refuses when src/ has changes, and
-commits each finished seed's record (git add results/E/P; one commit per seed).
+(the record's lock). Records only from a clean commit: the workers run a worktree of HEAD
+(detached, in the cache folder), so edits in the checkout meanwhile do not reach them; each
+finished seed's record is committed (git add results/E/P; one commit per seed).
 """
 from __future__ import annotations
 
@@ -86,24 +87,34 @@ def status(workers: int = 2) -> int:
     return 0
 
 
-def clean() -> bool:
-    return not subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
-                              capture_output=True, text=True).stdout.strip()
+def code_at_head() -> Path:
+    """A worktree of HEAD (detached) that the workers run: records come from a clean commit,
+    whatever is being edited in the checkout meanwhile."""
+    code = STATE / "code"
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    if not (code / ".git").exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(code), head],
+                       check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(code), "checkout", "-q", "--detach", head], check=True)
+    return code
 
 
 def commit(job: dict) -> None:
-    with_lock = STATE / "git.lock"
-    while True:
+    """Commit the record the seed grew (retried: a developer's own git command may hold the index)."""
+    folder = f"results/{job['experiment']}/{job['preset']}"
+    for _ in range(120):
         try:
-            with locks.hold(with_lock, "the campaign's git commit"):
-                folder = f"results/{job['experiment']}/{job['preset']}"
-                subprocess.run(["git", "-C", str(ROOT), "add", folder], check=True)
-                subprocess.run(["git", "-C", str(ROOT), "commit", "-q", "-m",
-                                f"record {folder}: seed {job['seed']} (campaign, alexnet run --seeds)", "--", folder],
-                               check=True)
-                return
+            with locks.hold(STATE / "git.lock", "the campaign's git commit"):
+                git = ["git", "-C", str(ROOT)]
+                if subprocess.run([*git, "add", folder]).returncode == 0 and subprocess.run(
+                        [*git, "commit", "-q", "-m", f"record {folder}: seed {job['seed']} (campaign, "
+                         "alexnet run --seeds)", "--", folder]).returncode == 0:
+                    return
         except locks.Busy:
-            time.sleep(1)
+            pass
+        time.sleep(5)
+    print(f"campaign: could not commit {folder}; commit it by hand", flush=True)
 
 
 def work(job: dict, threads: int) -> str:
@@ -116,9 +127,10 @@ def work(job: dict, threads: int) -> str:
             log.parent.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, "-m", "alexnet", "run", job["experiment"], "--preset", job["preset"],
                    "--seeds", str(job["seed"]), f"threads={threads}", "progress=false"]
+            env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(STATE / "code" / "src"),
+                   "ALEXNET_RESULTS": str(ROOT / "results")}
             with open(log, "a") as f:
-                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT,
-                                   env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=STATE / "code", env=env)
             if r.returncode == 0:
                 commit(job)
                 return "done"
@@ -154,9 +166,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.what != "run":
         return status(args.workers)
-    if not clean():
-        print("campaign: src/ has uncommitted changes; records come only from a clean commit")
-        return 2
+    print(f"campaign: running the code of {code_at_head()} (HEAD, clean)", flush=True)
     procs = [subprocess.Popen([sys.executable, __file__, "_worker", str(args.threads)]) for _ in range(args.workers)]
     return max(p.wait() for p in procs)
 
