@@ -10,16 +10,14 @@ paired by seed (same data order, same init seed), with its spread over seeds.
 """
 from __future__ import annotations
 
-import pandas as pd
 
 from ..models.depth import MIDDLE
-from ..models.summary import count_parameters
 from ..stats import pm, summarize
 from .. import stats
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, Regime
 from ..harness.paper_tables import CLAIMS
-from ..harness.runner import Outcome, final_summary, last_epochs, run_variants
+from ..harness.runner import Outcome, final_summary, last_epochs, run_counting_parameters
 
 PAPER_TOP1_LOSS = CLAIMS["depth_ablation"]["top1_loss"]   # §7: "about 2%"
 
@@ -30,14 +28,7 @@ def variants(model: str) -> dict[str, dict]:
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    vs, parameters = variants(cfg.model), {}    # parameters of each net as trained (the dataset's classes)
-    metrics, fingerprint, configs = run_variants(
-        "depth_ablation", preset, cfg, vs, seeds,
-        on_result=lambda variant, seed, result: parameters.update({variant: count_parameters(result.model)}))
-    summary = summarize_metrics(metrics, cfg)
-    for variant in vs:
-        summary[variant]["parameters"] = parameters[variant]
-    return Outcome(metrics, summary, fingerprint, configs)
+    return run_counting_parameters("depth_ablation", preset, cfg, variants(cfg.model), seeds, summarize_metrics)
 
 
 def summarize_metrics(metrics, cfg) -> dict:

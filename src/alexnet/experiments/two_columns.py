@@ -13,24 +13,16 @@ shows it is the same function as the two-GPU split). The `cpu` preset compares
 """
 from __future__ import annotations
 
-from ..models.summary import count_parameters
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired, Regime
 from ..harness.paper_tables import CLAIMS
-from ..harness.runner import Outcome, final_summary, run_variants
+from ..harness.runner import Outcome, final_summary, run_counting_parameters
 
 VARIANTS = {"two_columns": dict(columns=2), "one_column_half": dict(columns=1)}
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    parameters = {}     # of each variant's net as trained (its class count is the dataset's)
-    metrics, fingerprint, configs = run_variants(
-        "two_columns", preset, cfg, VARIANTS, seeds,
-        on_result=lambda variant, seed, result: parameters.update({variant: count_parameters(result.model)}))
-    summary = summarize_metrics(metrics, cfg)
-    for variant in VARIANTS:
-        summary[variant]["parameters"] = parameters[variant]
-    return Outcome(metrics, summary, fingerprint, configs)
+    return run_counting_parameters("two_columns", preset, cfg, VARIANTS, seeds, summarize_metrics)
 
 
 def summarize_metrics(metrics, cfg) -> dict:

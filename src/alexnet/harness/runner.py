@@ -210,6 +210,21 @@ def last_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
     return rows.groupby(["variant", "seed"], sort=False).tail(1)
 
 
+def run_counting_parameters(experiment: str, preset: str, base: Config, variants: dict[str, dict],
+                            seeds: list[int], summarize) -> Outcome:
+    """`run_variants`, summarized by `summarize(metrics, cfg)`, with each variant's parameter
+    count (of the net as trained: its class count is the dataset's) under [variant]["parameters"]."""
+    from ..models.summary import count_parameters
+    parameters = {}
+    metrics, fingerprint, configs = run_variants(
+        experiment, preset, base, variants, seeds,
+        on_result=lambda variant, seed, result: parameters.update({variant: count_parameters(result.model)}))
+    summary = summarize(metrics, base)
+    for variant in variants:
+        summary[variant]["parameters"] = parameters[variant]
+    return Outcome(metrics, summary, fingerprint, configs)
+
+
 def final_summary(metrics: pd.DataFrame, columns=("val_top1_err", "train_err")) -> dict:
     """Per variant: mean/std/n over seeds of the last epoch's values of `columns`, keyed by seed."""
     out = {}
