@@ -10,7 +10,6 @@ paired by seed (same data order, same init seed), with its spread over seeds.
 """
 from __future__ import annotations
 
-
 from ..models.depth import MIDDLE
 from ..stats import pm, summarize
 from .. import stats
