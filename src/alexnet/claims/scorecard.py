@@ -189,7 +189,9 @@ def tag(claim_id: str, verdict: str) -> str:
 def html(card: pd.DataFrame, base: str = "") -> str:
     """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
     chapters' folder relative to the page that shows it)."""
-    shown = card.assign(verdict=[tag(i, v) for i, v in zip(card.id, card.verdict)]).drop(columns=["id"])
+    ids = card.id if "id" in card else [""] * len(card)
+    shown = card.assign(verdict=[tag(i, v) if isinstance(i, str) and i else v for i, v in zip(ids, card.verdict)])
+    shown = shown.drop(columns=["id"], errors="ignore")
     shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])
     return shown.to_html(index=False, escape=False, border=0, classes="scorecard")
 
@@ -202,7 +204,7 @@ def headline(card: pd.DataFrame) -> pd.DataFrame:
     rows = card[card.id.isin(HEADLINE)]
     total = pd.DataFrame([dict(claim=f"All {len(card)} claims", paper="", ours=tally(card), verdict="",
                                chapter="scorecard")])
-    return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter"]]
+    return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter", "id"]]
 
 
 def long_records() -> list:
