@@ -4,7 +4,8 @@
     python -m alexnet.data stats [key=value ...]      # mean image, channel mean/std, RGB PCA
 
 Every failure is one line, `alexnet: <what is wrong> — <what to do>` (exit 1 for data, 2 for
-usage); `--debug` or ALEXNET_DEBUG=1 shows the traceback instead.
+usage), and so is Ctrl-C (exit 130, the shell's code for SIGINT); `--debug` or
+ALEXNET_DEBUG=1 shows the traceback instead.
 """
 from __future__ import annotations
 
@@ -60,13 +61,20 @@ def main(argv=None) -> int:
     from ..config import ConfigError
     from .registry import DataError
     args = _parser().parse_args(argv)
+    debug = args.debug or os.environ.get("ALEXNET_DEBUG") == "1"
     try:
         return (_imagenet if args.what == "imagenet" else _stats)(args)
     except (ConfigError, DataError, OSError) as err:
-        if args.debug or os.environ.get("ALEXNET_DEBUG") == "1":
+        if debug:
             raise
         print(f"alexnet: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("alexnet: stopped by Ctrl-C; every file written is whole — run the same command again to "
+              "finish", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

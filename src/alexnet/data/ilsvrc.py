@@ -12,30 +12,34 @@ DIR holds what image-net.org hands out:
 
 and the result is ROOT/imagenet/train/<wnid>/*.JPEG and val/<wnid>/*.JPEG, optionally with
 every image rescaled so its shorter side is 256 (§2: the loader does that anyway; doing it
-once makes the files ~10x smaller and decoding ~5x faster). Work is spread over processes;
-each file is written under a temporary name and renamed, so an interrupted run resumes
-where it stopped (files already there are skipped). Then the counts are checked against
-ILSVRC-2012's (1,281,167 train, 50,000 val, 1,000 classes; the devkit's per-class counts
-too), and the training set's mean image and RGB PCA are computed once and cached where
-training looks for them (`data.stats`).
+once makes the files ~10x smaller and decoding ~5x faster). Both tars' headers are read
+first (seconds), so a truncated download fails before hours of extraction. Work is spread
+over processes; each file is written under a hidden temporary name and renamed, so Ctrl-C
+leaves only whole files and the same command resumes (files already there are skipped).
+An image PIL cannot decode is not copied: its tar member is listed in ROOT/imagenet/
+skipped.txt. Then the counts are checked against ILSVRC-2012's (1,281,167 train, 50,000 val,
+1,000 classes; the devkit's per-class counts too), and the training set's mean image and
+RGB PCA are computed once and cached where training looks for them (`data.stats`).
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
 import tarfile
-from multiprocessing import Pool
+import zlib
 from pathlib import Path
 
+from .images import list_images
 from .registry import DataError
+from .tarwrite import Writer, atomic_write, sweep
 
 TRAIN_TAR, VAL_TAR = "ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar"
 DEVKIT, KAGGLE_CSV = "ILSVRC2012_devkit_t12.tar.gz", "LOC_val_solution.csv"
 DEVKIT_META = "data/meta.mat"
 DEVKIT_TRUTH = "data/ILSVRC2012_validation_ground_truth.txt"
 EXPECTED = {"train": 1_281_167, "val": 50_000, "classes": 1000}     # ILSVRC-2012 as released
-CHUNK = 64                                                        # images handed to a worker at a time
+REPORT = "skipped.txt"                                            # in --out: the members not copied
+TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error)             # what a cut or damaged download raises
 
 
 # --- the inputs -------------------------------------------------------------------------------
@@ -66,7 +70,11 @@ def _devkit_member(tar: tarfile.TarFile, suffix: str, path: Path) -> bytes:
 def devkit_labels(path: Path) -> tuple[dict[str, str], dict[str, int]]:
     """From the devkit: validation file stem -> wnid, and wnid -> number of training images
     (meta.mat's synsets with ILSVRC2012_ID 1..1000 are the classes)."""
-    from scipy.io import loadmat
+    try:   # scipy is no requirement of the package (MATLAB files are read here only)
+        from scipy.io import loadmat
+    except ImportError:
+        raise DataError(f"reading the devkit's meta.mat needs scipy — pip install scipy, or put Kaggle's "
+                        f"{KAGGLE_CSV} beside the tars instead of {DEVKIT}") from None
     try:
         with tarfile.open(path) as tar:
             meta = loadmat(io.BytesIO(_devkit_member(tar, DEVKIT_META, path)), squeeze_me=True)
@@ -91,119 +99,104 @@ def kaggle_labels(path: Path) -> dict[str, str]:
     return {r["ImageId"]: r["PredictionString"].split()[0] for r in rows}
 
 
-# --- writing the files (in worker processes) -------------------------------------------------
-def write_image(job: tuple[str, bytes, int]) -> str | None:
-    """Write one image to `target` (atomically), rescaled so the shorter side is `resize`
-    when given; None, or 'target: reason' for a file PIL cannot read (copied as it is: the
-    loader reports and skips it at training time)."""
-    target, data, resize = job
-    if resize:
-        try:
-            data = _rescaled(data, resize)
-        except Exception as err:  # noqa: BLE001 - any decoder failure: keep the original bytes
-            _atomic_write(Path(target), data)
-            return f"{target}: {err}"
-    _atomic_write(Path(target), data)
-    return None
-
-
-def _rescaled(data: bytes, side: int) -> bytes:
-    from PIL import Image
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGB")                         # CMYK, grayscale and the odd PNG -> RGB JPEG
-        w, h = im.size
-        if min(w, h) != side:
-            scale = side / min(w, h)
-            im = im.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BILINEAR)
-        out = io.BytesIO()
-        im.save(out, "JPEG", quality=95)
-    return out.getvalue()
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-
-
-class Writer:
-    """Hands (target, bytes) to a pool of processes in chunks (bounded memory); skips
-    targets that exist (resume); counts what it wrote and what PIL could not read."""
-
-    def __init__(self, resize: int = 0, workers: int = 0):
-        self.resize, self.workers = resize, max(1, workers)
-        self.pool = Pool(workers) if workers > 1 else None
-        self.jobs, self.written, self.skipped, self.unreadable = [], 0, 0, []
-
-    def add(self, target: Path, read) -> None:
-        if target.exists():
-            self.skipped += 1
-            return
-        self.jobs.append((str(target), read(), self.resize))
-        if len(self.jobs) >= CHUNK * self.workers:
-            self.flush()
-
-    def flush(self) -> None:
-        run = self.pool.imap if self.pool else map
-        self.unreadable += [r for r in run(write_image, self.jobs) if r]
-        self.written, self.jobs = self.written + len(self.jobs), []
-
-    def close(self) -> None:
-        self.flush()
-        if self.pool:
-            self.pool.close()
-            self.pool.join()
-
-
-# --- the two tars -----------------------------------------------------------------------------
-def _open_tar(path: Path, mode: str = "r:"):
+# --- the two tars, checked from their headers before anything is written ----------------------
+def _open_tar(path: Path) -> tarfile.TarFile:
     try:
-        return tarfile.open(path, mode)
-    except (tarfile.TarError, OSError, EOFError) as err:
-        raise DataError(f"{path} cannot be read as a tar ({err}) — download it again") from None
+        return tarfile.open(path, "r:")
+    except (*TAR_ERRORS, OSError) as err:
+        raise _broken(path, err) from None
 
 
-def extract_train(path: Path, out: Path, writer: Writer, log=print) -> None:
-    """ILSVRC2012_img_train.tar: one tar per class inside; train/<wnid>/ per class tar. A class
-    whose folder holds a `.done` marker was finished by an earlier run and is not read again."""
-    with _open_tar(path) as outer:
-        members = [m for m in outer.getmembers() if m.isfile() and m.name.endswith(".tar")]
-        for i, member in enumerate(members, 1):
-            wnid = Path(member.name).stem
-            folder = out / "train" / wnid
-            if (folder / ".done").exists():
-                continue
+def _broken(path, err, inner: str = "") -> DataError:
+    path = Path(path)
+    where = f"{inner} inside {path}" if inner else str(path)
+    return DataError(f"{where} is truncated or corrupt ({err}) — download {path.name} again")
+
+
+def _headers(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The members, read by seeking from header to header; tarfile checks that each member's
+    last byte is there, so a cut download fails here."""
+    try:
+        return tar.getmembers()
+    except TAR_ERRORS as err:
+        raise _broken(tar.name, err) from None
+
+
+def check_val(tar: tarfile.TarFile, labels: dict[str, str], expect: dict) -> list[tarfile.TarInfo]:
+    """The val tar's images; each must have a label, and fewer than `expect['val']` is a cut
+    download (more may be fine: an unreadable image is skipped, and verify counts the result)."""
+    members = [m for m in _headers(tar) if m.isfile()]
+    unlabelled = [Path(m.name).name for m in members if Path(m.name).stem not in labels]
+    if unlabelled:
+        raise DataError(f"{_first(unlabelled)} in {tar.name} have no validation label — the labels file does "
+                        "not match this tar (use the devkit of ILSVRC-2012)")
+    if len(members) < expect["val"]:
+        raise DataError(f"{tar.name} holds {len(members):,} images (expected {expect['val']:,}) — download it "
+                        "again, or give --expect-val for a subset")
+    return members
+
+
+def check_train(tar: tarfile.TarFile, known: set[str], expect: dict) -> list[tarfile.TarInfo]:
+    """The class tars in the train tar: one for each class the labels name, `expect['classes']`
+    or more (verify counts the classes extracted)."""
+    members = [m for m in _headers(tar) if m.isfile() and m.name.endswith(".tar")]
+    missing = known - {Path(m.name).stem for m in members}
+    if missing:
+        raise DataError(f"{tar.name} lacks {_first(f'{w}.tar' for w in missing)}, named by the validation "
+                        f"labels — download {Path(tar.name).name} again")
+    if len(members) < expect["classes"]:
+        raise DataError(f"{tar.name} holds {len(members):,} class tars (expected {expect['classes']:,}) — "
+                        "download it again, or give --expect-classes for a subset")
+    return members
+
+
+# --- extracting ------------------------------------------------------------------------------
+def extract_train(tar: tarfile.TarFile, class_tars: list, out: Path, writer: Writer, log=print) -> None:
+    """train/<wnid>/ per class tar. A class folder with a `.done` marker (it lists the
+    members that could not be read) was finished by an earlier run and is not read again."""
+    for i, member in enumerate(class_tars, 1):
+        folder = out / "train" / Path(member.name).stem
+        if (folder / ".done").exists():
+            writer.there += len(list_images(folder))
+            writer.unreadable += (folder / ".done").read_text().splitlines()
+        else:
+            start = len(writer.unreadable)
+            _extract_class(tar, member, folder, writer)
+            atomic_write(folder / ".done", "".join(f"{u}\n" for u in writer.unreadable[start:]).encode())
+        if i % 50 == 0 or i == len(class_tars):
+            log(f"train: {i}/{len(class_tars)} classes")
+
+
+def _extract_class(tar: tarfile.TarFile, member: tarfile.TarInfo, folder: Path, writer: Writer) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep(folder)
+    where = f"{Path(tar.name).name}/{member.name}"
+    try:
+        with tarfile.open(fileobj=tar.extractfile(member), mode="r|") as inner:
+            for m in inner:
+                if m.isfile():
+                    writer.add(folder / Path(m.name).name, inner.extractfile(m).read, f"{where}/{m.name}")
+    except TAR_ERRORS as err:
+        raise _broken(tar.name, err, member.name) from None
+    writer.flush()
+
+
+def extract_val(tar: tarfile.TarFile, members: list, out: Path, labels: dict[str, str], writer: Writer) -> None:
+    """val/<wnid>/ from the labels (check_val saw that every image has one)."""
+    sweep(out / "val", "*/.*.tmp*")
+    try:
+        for m in members:
+            folder = out / "val" / labels[Path(m.name).stem]
             folder.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(fileobj=outer.extractfile(member), mode="r|") as inner:
-                for m in inner:
-                    if m.isfile():
-                        writer.add(folder / Path(m.name).name, inner.extractfile(m).read)
-            writer.flush()
-            (folder / ".done").touch()
-            if i % 50 == 0 or i == len(members):
-                log(f"train: {i}/{len(members)} classes")
-
-
-def extract_val(path: Path, out: Path, labels: dict[str, str], writer: Writer) -> None:
-    """ILSVRC2012_img_val.tar (flat): val/<wnid>/ from the labels; an unlabelled file is an error."""
-    with _open_tar(path, "r|") as tar:
-        for m in tar:
-            if not m.isfile():
-                continue
-            name = Path(m.name).name
-            wnid = labels.get(Path(name).stem)
-            if wnid is None:
-                raise DataError(f"{name} in {path} has no validation label — the labels file does not "
-                                "match this tar (use the devkit of ILSVRC-2012)")
-            (out / "val" / wnid).mkdir(parents=True, exist_ok=True)
-            writer.add(out / "val" / wnid / name, tar.extractfile(m).read)
+            writer.add(folder / Path(m.name).name, tar.extractfile(m).read, f"{Path(tar.name).name}/{m.name}")
+    except TAR_ERRORS as err:
+        raise _broken(tar.name, err) from None
     writer.flush()
 
 
 # --- checking the result ----------------------------------------------------------------------
 def count_images(split: Path) -> dict[str, int]:
     """wnid -> number of image files in split/<wnid>/."""
-    from .images import list_images
     if not split.is_dir():
         return {}
     return {d.name: len(list_images(d)) for d in sorted(split.iterdir()) if d.is_dir()}
@@ -214,7 +207,7 @@ def _first(names, n: int = 3) -> str:
     return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
-def verify(out: Path, expect: dict, known: set[str], per_class: dict | None = None) -> dict:
+def verify(out: Path, expect: dict, known: set[str], per_class: dict | None = None, skipped: int = 0) -> dict:
     """Counts of the prepared folder against `expect` (train, val, classes), the classes the
     labels name (`known`) and, from the devkit, each class's training images; one error
     naming everything that is missing."""
@@ -231,8 +224,9 @@ def verify(out: Path, expect: dict, known: set[str], per_class: dict | None = No
     if short:
         problems.append(f"fewer training images than the devkit lists in {_first(short)}")
     if problems:
-        raise DataError(f"{out} is not complete ILSVRC-2012: {'; '.join(problems)} — re-run the same "
-                        "command to resume, or give --expect-train/--expect-val/--expect-classes for a subset")
+        todo = (f"PIL cannot read {skipped:,} of the tars' images (listed in {out / REPORT}): download those "
+                "tars again" if skipped else "give --expect-train/--expect-val/--expect-classes for a subset")
+        raise DataError(f"{out} is not complete ILSVRC-2012: {'; '.join(problems)} — {todo}")
     return counts
 
 
@@ -247,16 +241,20 @@ def prepare(tars: Path, out: Path, resize: int = 0, workers: int = 0, expect: di
     else:
         labels, per_class = kaggle_labels(inputs["labels"]), None
     out = Path(out)
-    writer = Writer(resize, workers)
-    try:
-        extract_train(inputs["train"], out, writer, log)
-        extract_val(inputs["val"], out, labels, writer)
-    finally:
-        writer.close()
-    log(f"{writer.written} images written, {writer.skipped} already there")
-    for why in writer.unreadable:
-        log(f"copied as it is, PIL cannot read it (training skips it): {why}")
-    return verify(out, expect, set(labels.values()), per_class if expect == EXPECTED else None)
+    with _open_tar(inputs["val"]) as val, _open_tar(inputs["train"]) as train:
+        val_members = check_val(val, labels, expect)       # the val tar first: it is extracted last
+        class_tars = check_train(train, set(labels.values()), expect)
+        with Writer(resize, workers) as writer:
+            extract_train(train, class_tars, out, writer, log)
+            extract_val(val, val_members, out, labels, writer)
+    report, skipped = out / REPORT, len(writer.unreadable)
+    if skipped:
+        atomic_write(report, "".join(f"{u}\n" for u in writer.unreadable).encode())
+    else:
+        report.unlink(missing_ok=True)          # from a run on an earlier, damaged download
+    log(f"{writer.written:,} images written, {writer.there:,} already there"
+        + (f", {skipped:,} not copied as PIL cannot read them (listed in {report})" if skipped else ""))
+    return verify(out, expect, set(labels.values()), per_class if expect == EXPECTED else None, skipped)
 
 
 def compute_stats(out: Path, workers: int = 0, log=print) -> dict:
