@@ -27,8 +27,11 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QUEUE = ROOT / "scripts" / "campaign-queue.txt"
-STATE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alexnet" / "campaign"
+# Overridable for the fault battery, which runs a small queue into a scratch results folder.
+QUEUE = Path(os.environ.get("CAMPAIGN_QUEUE", ROOT / "scripts" / "campaign-queue.txt"))
+STATE = Path(os.environ.get("CAMPAIGN_STATE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                            / "alexnet" / "campaign"))
+RESULTS = Path(os.environ.get("ALEXNET_RESULTS", ROOT / "results"))
 sys.path.insert(0, str(ROOT / "src"))
 from alexnet import locks, records  # noqa: E402
 
@@ -48,7 +51,7 @@ def name(job: dict) -> str:
 
 
 def record_seeds(job: dict) -> list[int]:
-    path = ROOT / "results" / job["experiment"] / job["preset"] / "provenance.json"
+    path = RESULTS / job["experiment"] / job["preset"] / "provenance.json"
     return json.loads(path.read_text()).get("seeds", []) if path.exists() else []
 
 
@@ -65,7 +68,7 @@ def state(job: dict) -> str:
 
 
 def seconds_taken(job: dict) -> float | None:
-    path = ROOT / "results" / job["experiment"] / job["preset"] / "provenance.json"
+    path = RESULTS / job["experiment"] / job["preset"] / "provenance.json"
     for b in json.loads(path.read_text()).get("batches", []) if path.exists() else []:
         if b.get("seeds") == [job["seed"]] and b.get("started_utc") and b.get("ended_utc"):
             t = [datetime.strptime(b[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc")]
@@ -101,7 +104,10 @@ def code_at_head() -> Path:
 
 
 def commit(job: dict) -> None:
-    """Commit the record the seed grew (retried: a developer's own git command may hold the index)."""
+    """Commit the record the seed grew (retried: a developer's own git command may hold the index);
+    records written outside the checkout's results/ (a scratch queue) are not committed."""
+    if RESULTS.resolve() != (ROOT / "results").resolve():
+        return
     folder = f"results/{job['experiment']}/{job['preset']}"
     for _ in range(120):
         try:
@@ -128,7 +134,7 @@ def work(job: dict, threads: int) -> str:
             cmd = [sys.executable, "-m", "alexnet", "run", job["experiment"], "--preset", job["preset"],
                    "--seeds", str(job["seed"]), f"threads={threads}", "progress=false"]
             env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(STATE / "code" / "src"),
-                   "ALEXNET_RESULTS": str(ROOT / "results")}
+                   "ALEXNET_RESULTS": str(RESULTS)}
             with open(log, "a") as f:
                 r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=STATE / "code", env=env)
             if r.returncode == 0:

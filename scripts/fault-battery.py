@@ -11,9 +11,9 @@ Each case prints one line, PASS / FAIL / SKIP and what it saw:
 - SIGINT mid-run: exit 130, then the same command finishes equal;
 - a full disk (a 1 MiB tmpfs) during a checkpoint and during a record swap: one line, and
   the previous checkpoint / record intact; a read-only results folder: refused before training.
-Cases that need a tmpfs mount say SKIP where mounting is not allowed. The campaign queue
-(two workers on one queue, a worker killed mid-seed) is not covered until the campaign script
-exists (issue 25).
+- the campaign: two workers on one queue (each seed runs once), and a worker killed mid-seed
+  (the rerun finishes it; the seed is in its record once).
+Cases that need a tmpfs mount say SKIP where mounting is not allowed.
 """
 from __future__ import annotations
 
@@ -187,6 +187,33 @@ def read_only(tmp: Path) -> bool:
                   f"nothing trained: {last_line(p)}")
 
 
+def campaign(tmp: Path) -> bool:
+    """Two workers on one queue, then a worker killed mid-seed: every seed ends in its record once."""
+    queue = tmp / "queue.txt"
+    queue.write_text("init smoke 0 1\nschedule smoke 0 1\npooling smoke 0 1\n")
+    env = {**ENV, "CAMPAIGN_QUEUE": str(queue), "CAMPAIGN_STATE": str(tmp / "campaign"),
+           "ALEXNET_RESULTS": str(tmp / "c-results"), "ALEXNET_RUNS": str(tmp / "c-runs")}
+    script = str(Path(__file__).parent / "campaign.py")
+    two = subprocess.run([PY, script, "run", "--workers", "2"], capture_output=True, text=True, env=env, timeout=600)
+    seeds = {e: json.loads((tmp / "c-results" / e / "smoke" / "provenance.json").read_text())["seeds"]
+             for e in ("init", "schedule", "pooling")}
+    ran = sum(1 for line in two.stdout.splitlines() if line.endswith(": done"))
+    queue.write_text("two_columns smoke 0 1\n")
+    p = subprocess.Popen([PY, script, "run", "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=env, start_new_session=True)
+    time.sleep(random.uniform(6.0, 10.0))
+    os.killpg(p.pid, signal.SIGKILL)                             # the worker and its alexnet run, mid-seed
+    p.wait()
+    again = subprocess.run([PY, script, "run", "--workers", "1"], capture_output=True, text=True, env=env, timeout=600)
+    rec = json.loads((tmp / "c-results" / "two_columns" / "smoke" / "provenance.json").read_text())
+    ok = two.returncode == 0 and all(s == [0] for s in seeds.values()) and ran == 3 and again.returncode == 0 \
+        and rec["seeds"] == [0]
+    subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree", "prune"], capture_output=True)
+    return report(ok, "campaign: two workers on one queue, then a worker killed mid-seed",
+                  f"3 jobs done once each by 2 workers: {ran == 3}; seeds {seeds}; after the kill, "
+                  f"the rerun finished the seed (exit {again.returncode}, seeds {rec['seeds']})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=8, help="random kill -9 moments per case (default 8)")
@@ -196,7 +223,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="faults-") as d:
         tmp = Path(d)
         results = [two_writers(tmp), two_records(tmp), kills_mid_run(tmp, args.kills),
-                   kills_mid_swap(tmp, 2 * args.kills), sigint(tmp), full_disk(tmp), read_only(tmp)]
+                   kills_mid_swap(tmp, 2 * args.kills), sigint(tmp), full_disk(tmp), read_only(tmp), campaign(tmp)]
     print(f"{sum(results)} of {len(results)} cases passed or skipped in {time.time() - start:.0f} s")
     return 0 if all(results) else 1
 
