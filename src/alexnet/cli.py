@@ -12,7 +12,9 @@
 
 Every failure is one line, `alexnet: <what is wrong> — <what to do>`: exit 2 for usage and
 configuration errors, 1 for data and runtime errors; `--debug` (or ALEXNET_DEBUG=1) shows
-the traceback instead.
+the traceback instead. A run stopped by SIGTERM or Ctrl-C saves its checkpoint and exits
+143 or 130, as a process the signal ended would (under torchrun: `python -m
+alexnet.parallel.torchrun`, which passes the status on; torchrun itself exits 1).
 """
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ def _train(args) -> int:
     try:
         result = train(cfg, out_dir=cfg.out)
     except Interrupted as err:                                 # SIGTERM/SIGINT: checkpoint saved
-        print(f"alexnet: {err}", file=sys.stderr)
-        return 143
+        if main_rank:                                          # every rank stopped at the same step
+            print(f"alexnet: {err}", file=sys.stderr)
+        return err.exit_code                                   # 143 after SIGTERM, 130 after Ctrl-C
     if main_rank:
         print(json.dumps(result.history[-1] if result.history else {}, indent=1))
     return 0
@@ -70,9 +73,9 @@ def _eval(args) -> int:
     from .data import load_data
     from .evaluation.metrics import evaluate
     from .models import build_model
-    from .training.checkpoint import load_checkpoint_file
+    from .evaluation.weights import one_device_state
     from .training.loop import pick_device
-    state = load_checkpoint_file(Path(args.checkpoint))
+    state = one_device_state(Path(args.checkpoint))        # a rank's share: joined with the others
     cfg = resolve("paper", {**state["config"], **_overrides_dict(args.overrides)})
     if args.ten_crop or args.center:
         cfg = cfg.replace(ten_crop=bool(args.ten_crop))
@@ -167,13 +170,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def error_kinds() -> tuple[tuple, tuple]:
-    """(usage errors -> exit 2, data/runtime errors -> exit 1), imported when a command fails."""
+    """(usage errors -> exit 2, data/runtime errors -> exit 1, or a stop's own status), imported
+    when a command fails."""
     from .data import DataError
     from .locks import Busy
     from .records import CorruptRecord, RecordExists
     from .training.checkpoint import CheckpointError, ResumeMismatch
     from .training.guard import NonFiniteLoss
-    return (ConfigError, RecordExists, ResumeMismatch), (OSError, DataError, NonFiniteLoss, CheckpointError, Busy, CorruptRecord)
+    from .training.loop import Interrupted
+    return (ConfigError, RecordExists, ResumeMismatch), (OSError, DataError, NonFiniteLoss, CheckpointError, Busy,
+                                                         CorruptRecord, Interrupted)
 
 
 def one_line(err: BaseException, known: tuple) -> str:
@@ -204,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         usage, runtime = error_kinds()
         print(f"alexnet: {one_line(err, usage + runtime)}", file=sys.stderr)
-        return 2 if isinstance(err, usage) else 1
+        return 2 if isinstance(err, usage) else getattr(err, "exit_code", 1)   # a stop: 143 / 130
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ and an epoch takes max(compute time, input time). Measured, one torch thread eac
               like the original ILSVRC-2012 files)
   transform   FolderLoader.train_transform on one batch of 128 (227 crops, flips, PCA, mean image)
   loader      FolderLoader end to end with 1 and 2 workers (decode and transform overlapping)
+  rank share  the same with 1 worker as rank 0 of 2 under DDP: it decodes and transforms half
+              of each global batch (images/s of its own rows; each rank feeds its own GPU)
 `plan()` turns the per-worker rate into workers per GPU and epoch times, from the vendors'
 peaks (`alexnet.devices.VENDOR_PEAKS`) at an assumed share of peak.
 
@@ -44,6 +46,7 @@ SAMPLE = "imagenet_sample"          # the workplace's 10 classes: real ILSVRC-20
 DEFAULTS = dict(dataset=SAMPLE, batch_size=128, image_size=227, augment="crop_flip_pca", cache_images=0)
 EPOCH_IMAGES = 1_281_167          # ILSVRC-2012 training images
 SHARES = (0.10, 0.25)             # of the vendor's peak: AlexNet is a poor fit for tensor cores
+RANK_SHARE = "rank 0 of 2 (its half of each batch), 1 worker"
 
 
 def decode_rate(paths: list, images: int = 200, repeats: int = 3) -> float:
@@ -55,7 +58,7 @@ def decode_rate(paths: list, images: int = 200, repeats: int = 3) -> float:
 
 def transform_rate(loader, repeats: int = 3) -> float:
     """Images/s of the training transform (§4.1) of one uint8 batch in this process."""
-    _, raw, _ = next(loader.raw_batches(0))
+    raw = next(loader.raw_batches(0)).images
     gen = torch.Generator().manual_seed(0)
     return len(raw) / median_seconds(lambda: loader.train_transform(raw, gen), repeats)
 
@@ -74,6 +77,9 @@ def measure(cfg, images: int = 768) -> tuple[pd.DataFrame, dict]:
         loader = load_data(cfg.replace(workers=workers)).train
         rows.append((f"loader end to end, {workers} worker{'s' * (workers > 1)}", workers,
                      timed(loader.batches(0), images)))
+    # Under DDP a rank decodes and transforms only its half of each global batch: rank 0 of
+    # 2 alone, in images/s of its own rows (the other rank's process does the other half).
+    rows.append((RANK_SHARE, 1, timed(load_data(cfg.replace(workers=1)).train.batches(0, shard=(0, 2)), images // 2)))
     for what, workers, rate in rows:
         print(f"{what:55s} workers={workers}  {rate:7.0f} images/s")
     table = pd.DataFrame(rows, columns=["what", "workers", "images_per_s"]).round({"images_per_s": 1})
@@ -124,6 +130,7 @@ def run(overrides: list[str]) -> "Path":  # noqa: F821
                    decode_full_size_per_worker=by.get("decode, full-size photos (natural/)"),
                    transform=by["transform, batch of 128 (crop, flip, PCA, mean image)"],
                    loader={int(w): r for what, w, r in table.itertuples(index=False) if what.startswith("loader")},
+                   rank_share=dict(world=2, workers=1, images_per_s=by[RANK_SHARE]),
                    step_gflop=step_flops() / 1e9, batch_size=cfg.batch_size, image_size=cfg.image_size,
                    cpu_count=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()],
                    rows=table.to_dict("records"))

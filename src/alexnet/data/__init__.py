@@ -3,7 +3,7 @@
 `load_data(cfg)` returns a `DataBundle`: training and validation loaders (`loader.Loader`)
 that yield normalised float batches `(x (B, C, S, S), y (B,))`, plus what a run records
 about the data (classes, channels, fingerprint). Datasets live under `cfg.data`, else
-`$ALEXNET_DATA`, else `./data`, in torchvision's layout.
+`$ALEXNET_DATA`, else the repository's `data/` (from any directory), in torchvision's layout.
 
     registry   DataBundle, DataError, data_root, LOADERS, register, load_data
     loader     the Loader protocol, MemoryLoader, step_seed

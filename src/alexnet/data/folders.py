@@ -5,12 +5,18 @@ Why split it so: decoding is the per-image work and parallelises over processes;
 flips, colour noise and normalisation are cheap tensor ops on a batch. Keeping all the
 randomness in the main process makes a run's batches independent of the number of workers,
 so a resumed run is exact.
+
+Under data-parallel training each rank asks for its share of every global batch
+(`batches(epoch, start, shard=(rank, world))`): it decodes and transforms only those
+images, and its rows are exactly the ones it would have kept from the whole batch, as
+every random draw is made for the whole batch and kept by the image's place in it.
 """
 from __future__ import annotations
 
 import math
 import sys
 from dataclasses import KW_ONLY, dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,8 +52,34 @@ def collate(rows):
     return x, torch.tensor([g[1] for g in good], dtype=torch.int64), failed
 
 
+def collate_places(rows):
+    """`collate`, plus the places (in the index list) of the readable images."""
+    x, y, failed = collate(rows)
+    return x, y, failed, torch.tensor([i for i, (img, _, _) in enumerate(rows) if img is not None], dtype=torch.int64)
+
+
 def one_thread(_):
+    """A loader worker's start: one thread, and deaf to stop signals from all but its parent.
+    A SIGTERM sent to a whole process group (torchrun stopping its ranks, a scheduler's
+    pre-emption) or a Ctrl-C reaches the workers too, and the main process, which turns it
+    into a checkpoint at the next step, needs them alive until then. A SIGTERM from the
+    parent itself (the DataLoader's or multiprocessing's shutdown) still ends the worker."""
+    import os
+    import signal
+    import threading
     torch.set_num_threads(1)    # each worker decodes one image at a time; more threads oversubscribe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not hasattr(signal, "sigwaitinfo"):                # no sender pid (macOS, Windows): ignore it
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return
+    parent = os.getppid()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})   # here and in threads started later
+
+    def obey_parent():                                    # every SIGTERM, blocked, waits for this
+        while signal.sigwaitinfo({signal.SIGTERM}).si_pid != parent:
+            pass
+        os._exit(128 + signal.SIGTERM)
+    threading.Thread(target=obey_parent, name="sigterm-from-parent", daemon=True).start()
 
 
 _reported: set[str] = set()
@@ -75,6 +107,24 @@ def decode_all(items, workers: int = 0) -> tuple[torch.Tensor, list[tuple[str, i
         keep.append(items[i])
     report(failed)
     return images[:len(keep)], keep
+
+
+class Raw(NamedTuple):
+    """One rank's share of one global batch, decoded: uint8 `images` (b, 3, 256, 256) and
+    their `labels`; `places` are their positions in the global batch of `of` images
+    (unreadable files left out)."""
+    step: int
+    images: torch.Tensor
+    labels: torch.Tensor
+    places: torch.Tensor
+    of: int
+
+
+def share_places(n: int, shard: tuple[int, int]) -> torch.Tensor:
+    """Rank r of W's positions in a batch of n: the r-th of W near-equal runs, as
+    `tensor_split` cuts the whole batch, so the ranks' shares are disjoint and cover it."""
+    rank, world = shard
+    return torch.arange(n).tensor_split(world)[rank]
 
 
 class _Steps:
@@ -131,30 +181,37 @@ class FolderLoader:
             return torch.arange(len(self.items))
         return torch.randperm(len(self.items), generator=torch.Generator().manual_seed(step_seed(self.seed, epoch, -1)))
 
-    def raw_batches(self, epoch: int, start: int = 0):
-        """(step, uint8 (B, 3, 256, 256), labels) from step `start` on."""
+    def raw_batches(self, epoch: int, start: int = 0, shard: tuple[int, int] = (0, 1)):
+        """`Raw` shares from step `start` on: this rank's part of every global batch
+        (shard = (rank, world)), the only images it decodes."""
         order, b = self.order(epoch), self.batch_size
         steps = [order[s * b:(s + 1) * b] for s in range(start, len(self))]
+        places = [share_places(len(idx), shard) for idx in steps]
         if self.images is not None:
-            for step, idx in enumerate(steps, start):
-                yield step, self.images[idx], self.labels[idx]
+            for step, (idx, at) in enumerate(zip(steps, places), start):
+                yield Raw(step, self.images[idx[at]], self.labels[idx[at]], at, len(idx))
             return
         if self._loader is None:
             self._sampler = _Steps()
-            self._loader = DataLoader(Folder(self.items), batch_sampler=self._sampler, collate_fn=collate,
+            self._loader = DataLoader(Folder(self.items), batch_sampler=self._sampler, collate_fn=collate_places,
                                       num_workers=self.workers, persistent_workers=self.workers > 0,
                                       worker_init_fn=one_thread if self.workers else None,
                                       prefetch_factor=4 if self.workers else None)
-        self._sampler.index_lists = [idx.tolist() for idx in steps]
-        for step, (x, y, failed) in enumerate(self._loader, start):
+        self._sampler.index_lists = [idx[at].tolist() for idx, at in zip(steps, places)]
+        for (x, y, failed, readable), step, idx, at in zip(self._loader, range(start, len(self)), steps, places):
             report(failed)
-            if len(y):                       # a batch of only unreadable files is skipped
-                yield step, x, y
+            # One process skips a batch of only unreadable files. A rank cannot skip its
+            # share alone: the others would wait for it in the gradient all-reduce.
+            if len(y) or shard[1] > 1:
+                yield Raw(step, x, y, at[readable], len(idx))
 
-    def batches(self, epoch: int = 0, start: int = 0):
-        for step, raw, y in self.raw_batches(epoch, start):
-            gen = torch.Generator().manual_seed(step_seed(self.seed, epoch, step))
-            yield (self.train_transform(raw, gen) if self.train else self.eval_transform(raw)), y
+    def batches(self, epoch: int = 0, start: int = 0, shard: tuple[int, int] = (0, 1)):
+        """(x, y) of `epoch` from step `start`; with shard = (rank, world), this rank's rows
+        of every batch, the same as the whole batch's `tensor_split(world)[rank]`."""
+        for r in self.raw_batches(epoch, start, shard):
+            gen = torch.Generator().manual_seed(step_seed(self.seed, epoch, r.step))
+            yield (self.train_transform(r.images, gen, r.places, r.of) if self.train
+                   else self.eval_transform(r.images)), r.labels
 
     def __iter__(self):
         return self.batches(0)
@@ -174,7 +231,7 @@ class FolderLoader:
         shift: (B, 3) colour offsets in [0, 1] units. -> float32 (B, K, 3, S, S)."""
         s, (mean, scale) = self.image_size, self._constants()
         arr, per_pixel = raw.numpy(), mean.shape[-1] > 1
-        out = np.empty((len(boxes), len(boxes[0]), 3, s, s), np.float32)
+        out = np.empty((len(boxes), len(boxes[0]) if boxes else 1, 3, s, s), np.float32)   # a share may be empty
         extra = None if shift is None else (shift / self.std.view(1, 3)).numpy()[:, :, None, None]
         for b, image_boxes in enumerate(boxes):
             for k, (top, left, flip) in enumerate(image_boxes):
@@ -194,14 +251,19 @@ class FolderLoader:
         off = (SIDE - self.image_size) // 2
         return self.normalised_crops(raw, [[(off, off, False)]] * len(raw))[:, 0]
 
-    def train_transform(self, raw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    def train_transform(self, raw: torch.Tensor, gen: torch.Generator, places=None, of: int | None = None):
         """§4.1: a random S x S patch of the 256x256 image, reflected with probability 1/2
-        (33 x 33 x 2 = 2,178 choices for S = 224); PCA colour noise for crop_flip_pca."""
+        (33 x 33 x 2 = 2,178 choices for S = 224); PCA colour noise for crop_flip_pca.
+        The draws are made for a whole batch of `of` images (default: raw's) and image i
+        takes those of its place `places[i]`: a rank's share gets the whole batch's."""
         if self.augment == "none":
             return self.eval_transform(raw)
-        b = raw.shape[0]
+        b = raw.shape[0] if of is None else of
         oy, ox = random_offsets(b, SIDE, SIDE, self.image_size, gen)
         flip = flip_draws(b, gen)
         shift = None if self.pca is None else pca_shift(b, *self.pca, std=self.pca_std, generator=gen)
+        if places is not None:
+            oy, ox, flip = oy[places], ox[places], flip[places]
+            shift = None if shift is None else shift[places]
         boxes = [[box] for box in zip(oy.tolist(), ox.tolist(), flip.tolist())]
         return self.normalised_crops(raw, boxes, shift)[:, 0]

@@ -32,7 +32,7 @@ from .stats import cached_stats, stats_of, summary
 
 LAYOUT = ("expected <root>/imagenet/ (dataset=imagenet) or <root>/imagenet-sample/ (dataset="
           "imagenet_sample) holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (or a flat val/ with "
-          "val_labels.txt: '<file> <wnid>' per line); root = --data, else $ALEXNET_DATA, else ./data")
+          "val_labels.txt: '<file> <wnid>' per line); root = --data, else $ALEXNET_DATA, else the repository's data/")
 FOLDERS = {"imagenet": "imagenet", "imagenet_sample": "imagenet-sample"}   # dataset= -> <root>/...
 
 

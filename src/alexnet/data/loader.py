@@ -77,6 +77,9 @@ class MemoryLoader:
 
     images: (N, C, H, W) uint8; labels: (N,) int64. Training loaders shuffle per epoch and
     augment (`augment` in none | crop_flip | crop_flip_pca); evaluation loaders don't.
+    Under data parallelism every rank makes the whole batch and keeps its rows
+    (`parallel.ShardedLoader`): nothing is decoded, and the transform of a CIFAR-10 batch is
+    cheap next to a step, so there is no share loading (the folder loader has it).
     """
     images: torch.Tensor
     labels: torch.Tensor

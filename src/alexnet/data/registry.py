@@ -26,10 +26,14 @@ class DataBundle:
 
 
 def data_root(cfg=None) -> Path:
-    """--data, else $ALEXNET_DATA, else ./data."""
+    """--data, else $ALEXNET_DATA, else the repository's data/ from any working directory
+    (as results/ is: `records.project_root`)."""
     if cfg is not None and cfg.data:
         return Path(cfg.data).expanduser()
-    return Path(os.environ.get("ALEXNET_DATA", "data")).expanduser()
+    if os.environ.get("ALEXNET_DATA"):
+        return Path(os.environ["ALEXNET_DATA"]).expanduser()
+    from ..records import project_root        # here, not at the top: records loads pandas
+    return project_root() / "data"
 
 
 LOADERS: dict = {}   # dataset name -> fn(cfg, root) -> DataBundle

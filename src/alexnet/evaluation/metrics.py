@@ -26,6 +26,8 @@ def evaluate(model, batches, device: torch.device, precision: str = "fp32",
     model.eval()
     loss_sum, n, wrong = 0.0, 0, {1: 0, 5: 0}
     for x, y in tqdm(batches, desc="eval", leave=False, disable=not progress):
+        if not len(y):          # a rank's share of a last batch smaller than the world: nothing to add
+            continue
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         crops = x.shape[1] if x.dim() == 5 else 1
         x = x.flatten(0, 1) if x.dim() == 5 else x

@@ -28,7 +28,8 @@ from .setup import MODES, SHARDED_DATA, SHARDED_STATE, Dist, env_ranks, pick_mod
 from .weird_trick import WeirdTrick
 
 __all__ = ["Column", "ColumnsDistributed", "ColumnsOneProcess", "Dist", "LOG", "MODES", "WeirdTrick",
-           "comm", "ddp", "derived_bytes", "env_ranks", "gather", "merge", "merge_checkpoints", "pick_mode", "reduce_eval",
+           "comm", "ddp", "derived_bytes", "env_ranks", "gather", "merge", "merge_checkpoints", "merge_shares",
+           "pick_mode", "rank_files", "reduce_eval", "share_kind", "split_columns",
            "reduce_totals", "ring_bytes", "row_slice", "setup", "shard", "two_devices", "unwrap", "wrap"]
 
 
@@ -61,13 +62,17 @@ class ShardedLoader:
     """Rank r of W gets rows r of every batch split W ways (`tensor_split`), so the W ranks
     together see exactly the batches, augmentations and order of a single process — the
     DistributedSampler contract (disjoint shards, a new order every epoch: `batches(epoch)`
-    plays `set_epoch`), without padding the last batch with repeated images. A loader that
-    can load only its rows takes `shard=(rank, world)` in `batches` and is asked to.
-    A `data.loader.Loader` itself: `batches(epoch, start)`, `len()`, `batch_size`."""
+    plays `set_epoch`), without padding the last batch with repeated images.
 
-    def __init__(self, loader, rank: int, world: int):
+    A loader whose `batches` takes `shard=(rank, world)` (the folder loader) is asked for
+    its rows only, so each rank decodes and transforms 1/W of the images. Any other loader
+    (MemoryLoader, ScaleLoader: CIFAR-10, Fashion-MNIST, in RAM with no decode) makes the
+    whole batch and the rank keeps its rows; `whole=True` forces that, the reference the
+    tests hold the share loading to. A `data.loader.Loader` itself."""
+
+    def __init__(self, loader, rank: int, world: int, whole: bool = False):
         self.loader, self.rank, self.world = loader, rank, world
-        self.native = "shard" in inspect.signature(loader.batches).parameters
+        self.native = not whole and "shard" in inspect.signature(loader.batches).parameters
 
     @property
     def batch_size(self) -> int:                          # the global batch, as the loader's
@@ -124,36 +129,64 @@ def reduce_totals(totals: dict, d: Dist) -> dict:
     return out
 
 
-def merge_checkpoints(out_dir) -> "Path":  # noqa: F821
-    """One-device weights from a run whose ranks each saved their share (parallel=columns
-    or weird_trick): checkpoint.pt (rank 0) + checkpoint.rank<r>.pt -> checkpoint.merged.pt,
-    which `alexnet eval --checkpoint` reads like any other. Kernels/neurons split across
-    ranks are concatenated in rank order; replicated convolutions come from rank 0."""
-    import os
+SHARE_PREFIXES = ("column.", "convs.module.net.")     # a rank's share: its column / the weird trick's
+
+
+def share_kind(model: dict) -> str | None:
+    """"ranks" when a checkpoint's weights are one rank's share (parallel=columns or
+    weird_trick under torchrun: the other ranks' are in checkpoint.rank<r>.pt beside it),
+    "columns" for both columns in one file (parallel=columns in one process), else None."""
+    if any(k.startswith(SHARE_PREFIXES) for k in model):
+        return "ranks"
+    return "columns" if any(k.startswith("columns.0.") for k in model) else None
+
+
+def rank_files(out_dir, generation: str = "") -> list:
+    """checkpoint.pt (rank 0) and checkpoint.rank<r>.pt in rank order; generation ".prev"
+    (".prev2" ...): the ones they replaced, checkpoint.prev.pt and checkpoint.rank<r>.prev.pt."""
     import re
     from pathlib import Path
     out = Path(out_dir)
-    shares = {int(m.group(1)): p for p in out.glob("checkpoint.rank*.pt")
-              if (m := re.fullmatch(r"checkpoint\.rank(\d+)\.pt", p.name))}   # not *.prev.pt
-    ranks = [out / "checkpoint.pt", *(shares[r] for r in sorted(shares))]
-    if len(ranks) < 2:
-        raise FileNotFoundError(f"{out} holds no per-rank checkpoints (checkpoint.rank1.pt ...); "
-                                "only parallel=columns/weird_trick runs under torchrun write them")
-    states = [torch.load(p, map_location="cpu", weights_only=True) for p in ranks]   # data, never code
-    models = [s["model"] for s in states]
+    shares = {int(m.group(1)): p for p in out.glob(f"checkpoint.rank*{generation}.pt")
+              if (m := re.fullmatch(rf"checkpoint\.rank(\d+){re.escape(generation)}\.pt", p.name))}
+    return [out / f"checkpoint{generation}.pt", *(shares[r] for r in sorted(shares))]
+
+
+def merge_shares(models: list[dict]) -> dict:
+    """One-device weights from the ranks' model states, in rank order. Kernels/neurons
+    split across ranks are concatenated in rank order; replicated convolutions (the weird
+    trick's) come from rank 0."""
     merged = {}
     for key in models[0]:
-        for prefix in ("column.", "convs.module.net."):
-            name = key[len(prefix):] if key.startswith(prefix) else None
-            if name:
-                break
+        name = next((key[len(p):] for p in SHARE_PREFIXES if key.startswith(p)), None)
         if key.startswith("convs.module.net."):                 # replicated (weird trick's convs)
             merged[name] = models[0][key]
         else:                                                   # split rows: cat in rank order
             merged[name or key] = torch.cat([m[key] for m in models])
+    return merged
+
+
+def split_columns(model: dict) -> list[dict]:
+    """A one-process column split's weights (columns.0.*, columns.1.*) as two ranks' shares."""
+    return [{"column." + k[len(f"columns.{c}."):]: v for k, v in model.items() if k.startswith(f"columns.{c}.")}
+            for c in (0, 1)]
+
+
+def merge_checkpoints(out_dir) -> "Path":  # noqa: F821
+    """One-device weights from a run whose ranks each saved their share (parallel=columns
+    or weird_trick): checkpoint.pt (rank 0) + checkpoint.rank<r>.pt -> checkpoint.merged.pt,
+    which `alexnet eval --checkpoint` reads like any other (`alexnet eval` on checkpoint.pt
+    merges in memory)."""
+    import os
+    ranks = rank_files(out_dir)
+    out = ranks[0].parent
+    if len(ranks) < 2:
+        raise FileNotFoundError(f"{out} holds no per-rank checkpoints (checkpoint.rank1.pt ...); "
+                                "only parallel=columns/weird_trick runs under torchrun write them")
+    states = [torch.load(p, map_location="cpu", weights_only=True) for p in ranks]   # data, never code
     path = out / "checkpoint.merged.pt"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(dict(model=merged, config=states[0]["config"], epoch=states[0]["epoch"],
-                    history=states[0]["history"]), tmp)
+    torch.save(dict(model=merge_shares([s["model"] for s in states]), config=states[0]["config"],
+                    epoch=states[0]["epoch"], history=states[0]["history"]), tmp)
     os.replace(tmp, path)                                       # whole or not at all
     return path

@@ -67,6 +67,36 @@ class Dist:
         dist.all_reduce(t, group=self.control)
         return bool(t.item())
 
+    def most(self, value: int) -> int:
+        """The largest `value` over the ranks, on every rank (e.g. the signal that stops them)."""
+        if self.world == 1:
+            return int(value)
+        t = torch.tensor([int(value)], dtype=torch.int64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.control)
+        return int(t.item())
+
+    def mean(self, value: float) -> float:
+        """The mean of `value` over the ranks, on every rank (e.g. each rank's batch loss)."""
+        if self.world == 1:
+            return float(value)
+        t = torch.tensor([float(value)], dtype=torch.float64)
+        dist.all_reduce(t, group=self.control)
+        return t.item() / self.world
+
+    def gather(self, value: torch.Tensor) -> torch.Tensor:
+        """Every rank's 0-d `value`, in rank order: a (world,) tensor on the CPU, on every rank."""
+        t = value.detach().cpu().reshape(1)
+        if self.world == 1:
+            return t
+        out = [torch.empty_like(t) for _ in range(self.world)]
+        dist.all_gather(out, t, group=self.control)
+        return torch.cat(out)
+
+    def barrier(self) -> None:
+        """Every rank waits here for the others (e.g. for rank 0's checkpoint to be on disk)."""
+        if self.world > 1:
+            dist.barrier(group=self.control)
+
     def same(self, value: int) -> bool:
         """True on every rank if every rank passed the same `value` (e.g. the step it resumed at)."""
         if self.world == 1:

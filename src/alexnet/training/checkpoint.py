@@ -6,9 +6,10 @@
 
 A checkpoint holds tensors, numbers, strings, lists and dicts only, so it loads with
 `weights_only=True`: a file with a pickle payload (an object that would run code when
-unpickled) is refused, not executed. A checkpoint that cannot be read (truncated, empty, random
-bytes) is a one-line `CheckpointError` naming the file, and a resume falls back to the previous
-checkpoint (`checkpoint.prev.pt`) when that one is whole.
+unpickled) is refused, not executed. A SIGTERM or Ctrl-C that arrives while a checkpoint
+is written is held until the file is whole and renamed. A checkpoint that cannot be read
+(truncated, empty, random bytes) is a one-line `CheckpointError` naming the file, and a
+resume falls back to the previous checkpoint (`checkpoint.prev.pt`) when that one is whole.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ..config import Config
+from .progress import signals_held
 
 
 class CheckpointError(RuntimeError):
@@ -46,8 +48,13 @@ def kept(path: Path, keep: int) -> list[Path]:
 
 def save_checkpoint(path: Path, state: dict, keep: int = 2) -> None:
     """Write `state` to `path` whole: a uniquely named temp file, flushed to disk, renamed over
-    `path`; the checkpoint it replaces becomes checkpoint.prev.pt (the last `keep` are kept)."""
-    path = Path(path)
+    `path`; the checkpoint it replaces becomes checkpoint.prev.pt (the last `keep` are kept).
+    SIGTERM, Ctrl-C and SIGCHLD wait until it is done (`progress.signals_held`)."""
+    with signals_held():
+        _save(Path(path), state, keep)
+
+
+def _save(path: Path, state: dict, keep: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -130,6 +137,19 @@ def load_checkpoint(path, overrides: list[str] | None = None):
     model = build_model(cfg, weights["fc8.weight"].shape[0], weights["conv1.weight"].shape[1])
     model.load_state_dict(weights)
     return cfg, model.eval()
+
+
+def rank_totals(saved: dict, rank: int, world: int) -> dict:
+    """Rank `rank`'s running sums of the epoch (loss, wrong, n) from a checkpoint's, which keeps
+    one per rank, in rank order (DDP ranks sum different images). A checkpoint written before
+    that keeps one for all: rank 0 carries it and the others start from 0, so the sums over
+    the ranks stay right."""
+    def mine(v):
+        v = torch.as_tensor(v)
+        if v.dim() and len(v) == world:
+            return v[rank]
+        return v.sum() if rank == 0 else torch.zeros_like(v.sum())
+    return {k: mine(v) for k, v in saved.items()}
 
 
 def allowed_changes(run_dir: Path, saved: dict) -> set[str]:

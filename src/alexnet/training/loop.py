@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,12 @@ __all__ = ["DivergedLoss", "Interrupted", "NonFiniteLoss", "TrainResult", "make_
 
 
 class Interrupted(RuntimeError):
-    """SIGTERM/SIGINT arrived; a checkpoint was saved and the run can be resumed."""
+    """SIGTERM/SIGINT arrived; a checkpoint was saved and the run can be resumed. `exit_code`:
+    128 + the signal, what a shell reports for a process the signal ended (143, Ctrl-C 130)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGTERM):
+        super().__init__(message)
+        self.exit_code = 128 + int(signum)
 
 
 @dataclass
@@ -127,12 +133,11 @@ def train_epoch(run: Run, epoch: int, start: int, totals: dict) -> dict:
             run.guard.check(loss, totals["loss"], f"epoch {epoch + 1}, step {step + 1}", lr)
         run.watch.step(epoch, step, loss, totals)
         run.estimate.tick(step + 1 - start, step + 1 == run.steps)
-        stopping = run.dist.any(run.stop.requested)         # all ranks stop at the same step
-        if stopping or (run.cfg.checkpoint_every and (step + 1) % run.cfg.checkpoint_every == 0):
+        stop = run.dist.most(run.stop.signum)              # all ranks stop at the same step
+        if stop or (run.cfg.checkpoint_every and (step + 1) % run.cfg.checkpoint_every == 0):
             save(run, epoch, step + 1, totals)
-            if stopping:
-                raise Interrupted(f"stopped by a signal at epoch {epoch + 1}, step {step + 1}; "
-                                  "run the same command again to resume from the last checkpoint")
+            if stop:
+                halt(run, stop, f"epoch {epoch + 1}, step {step + 1}")
     if not torch.isfinite(totals["loss"]):
         run.guard.stop(NonFiniteLoss(f"the training loss became non-finite in epoch {epoch + 1} "
                                      f"(lr={lr:g}); {run.guard.advice()}"), lr)
@@ -144,14 +149,14 @@ def run_epoch(run: Run, epoch: int, start: int, totals: dict) -> dict:
     cfg = run.cfg
     for group in run.opt.param_groups:
         group["lr"] = run.schedule.lr
-    t0 = time.perf_counter()
+    t0, before = time.perf_counter(), totals["n"].clone()  # before: images of the epoch before a resume
     totals = train_epoch(run, epoch, start, totals)
     seconds = time.perf_counter() - t0
     val = parallel.reduce_eval(evaluate(run.net, run.data.val.batches(epoch), run.device, cfg.precision,
                                         cfg.channels_last), run.dist)
-    seen = parallel.reduce_totals(totals, run.dist)         # every rank's images
+    seen = parallel.reduce_totals({**totals, "before": before}, run.dist)   # every rank's images
     row = epoch_row(epoch, run.opt.param_groups[0]["lr"], seen, val, seconds,   # lr: the last step's
-                    whole=start == 0)                       # a resumed epoch's images/s would mislead
+                    ran=int(seen["n"] - seen["before"]))    # images/s: of the steps run just now
     run.history.append(row)
     run.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     run.schedule.after_epoch(epoch, val["top1_err"])
@@ -159,6 +164,13 @@ def run_epoch(run: Run, epoch: int, start: int, totals: dict) -> dict:
     totals = _zero_totals(run.device)
     save(run, epoch + 1, 0, totals)
     return totals
+
+
+def halt(run: Run, signum: int, where: str) -> None:
+    """Stop every rank once the checkpoint at `where` is on disk: Interrupted (exit 128 + signum)."""
+    run.dist.barrier()                                      # no rank leaves before rank 0 has saved
+    raise Interrupted(f"stopped by {signal.Signals(signum).name} at {where}; run the same command "
+                      "again to resume from the last checkpoint", signum)
 
 
 def save(run: Run, epoch: int, step: int, totals: dict) -> None:
@@ -172,11 +184,11 @@ def save(run: Run, epoch: int, step: int, totals: dict) -> None:
         return
     lr = run.opt.param_groups[0]["lr"]
     run.guard.check_weights(run.model, f"epoch {epoch + (step > 0)}, step {step}", lr, run.dist.any)
+    per_rank = {k: run.dist.gather(v) for k, v in totals.items()}   # each rank resumes its own sums
     if run.dist.writes_checkpoint():
         state = dict(model=run.model.state_dict(), optimizer=run.opt.state_dict(),
                      schedule=run.schedule.state_dict(), history=run.history, epoch=epoch, step=step,
-                     totals={k: v.detach().cpu() for k, v in totals.items()},
-                     config=run.cfg.to_dict(), first_loss=run.guard.first)
+                     totals=per_rank, config=run.cfg.to_dict(), first_loss=run.guard.first)
         checkpoint.save_checkpoint(run.ckpt, state, run.cfg.keep_checkpoints)
 
 
@@ -206,6 +218,9 @@ def _train(cfg: Config, dist, data: DataBundle, out_dir, log) -> TrainResult:
                 if run.schedule.done():                 # §5: "reduced three times prior to termination"
                     break
                 totals = run_epoch(run, epoch, step0 if epoch == epoch0 else 0, totals)
+                stop = run.dist.most(run.stop.signum)       # came during the evaluation: saved just now
+                if stop and epoch + 1 < cfg.epochs:
+                    halt(run, stop, f"the end of epoch {epoch + 1}")
             state = "finished"
         except Interrupted:
             state = "stopped"
@@ -254,13 +269,12 @@ def _start(run: Run, run_dir: Path | None) -> tuple[int, int, dict]:
         os.replace(tmp, run_dir / "config.json")
     run.history = state["history"]
     run.guard = Guard(cfg, state.get("first_loss"), run_dir, dist.main)
-    run.watch = Monitor(cfg, run_dir, run.steps, dist.main)
+    run.watch = Monitor(cfg, run_dir, run.steps, dist.main, dist.mean)
     run.watch.begin(run.history, state["epoch"], state["step"])
     run.estimate = Estimate(cfg.batch_size, run.steps,
                             cfg.epochs - state["epoch"] - state["step"] / max(run.steps, 1), run.log)
-    totals = state["totals"]
-    totals = _zero_totals(run.device) if totals is None else \
-        {k: torch.as_tensor(v, device=run.device) for k, v in totals.items()}
+    totals = _zero_totals(run.device) if state["totals"] is None else \
+        {k: v.to(run.device) for k, v in checkpoint.rank_totals(state["totals"], dist.rank, dist.world).items()}
     return state["epoch"], state["step"], totals
 
 

@@ -8,7 +8,8 @@
 - TensorBoard scalars with `tensorboard=true` (`tensorboard --logdir runs/`): train/loss and
   train/error every `log_every` steps, val/top1_err, val/top5_err, val/loss, lr and
   images_per_s per epoch;
-- the progress bar: the loss, images/s and the time to the end of the whole run.
+- the progress bar, on rank 0 only: the loss averaged over the ranks (the whole batch's),
+  images/s and the time to the end of the whole run.
 """
 from __future__ import annotations
 
@@ -29,14 +30,16 @@ COLUMNS = ("epoch", "lr", "train_loss", "train_err", "val_loss", "val_top1_err",
            "seconds", "images_per_s")
 
 
-def epoch_row(epoch: int, lr: float, seen: dict, val: dict, seconds: float, whole: bool) -> dict:
+def epoch_row(epoch: int, lr: float, seen: dict, val: dict, seconds: float, ran: int) -> dict:
     """One metrics.csv row: the epoch's running training loss/error over every rank's
-    images, the validation numbers, and images/s (NaN for an epoch resumed midway)."""
+    images, the validation numbers, and the speed: `ran` images (every rank's) trained in
+    `seconds` since the epoch started, or since the resume for an epoch resumed midway (its
+    rate is that of the steps run after the resume; NaN if there were none)."""
     n = int(seen["n"])
     return dict(epoch=epoch + 1, lr=lr, train_loss=float(seen["loss"]) / n,
                 train_err=float(seen["wrong"]) / n, val_loss=val["loss"],
                 val_top1_err=val["top1_err"], val_top5_err=val["top5_err"],
-                seconds=seconds, images_per_s=n / seconds if whole else math.nan)
+                seconds=seconds, images_per_s=ran / seconds if ran and seconds > 0 else math.nan)
 
 
 def write_metrics(path: Path, rows: list[dict]) -> None:
@@ -61,8 +64,9 @@ def _summary_writer(run_dir, purge_step: int):
 class Monitor:
     """The bar, metrics.csv, status.json and TensorBoard of one run (see the module docstring)."""
 
-    def __init__(self, cfg, run_dir: Path | None, steps: int, main: bool):
-        self.cfg, self.steps = cfg, steps
+    def __init__(self, cfg, run_dir: Path | None, steps: int, main: bool, mean=float):
+        """`mean`: a rank's number -> the mean over the ranks (`Dist.mean`), for the bar."""
+        self.cfg, self.steps, self.mean = cfg, steps, mean
         self.dir = Path(run_dir) if run_dir and main else None
         self.speed = Speed(cfg.batch_size, steps, cfg.epochs)
         self.tb, self.bar, self.last = None, None, None
@@ -81,7 +85,7 @@ class Monitor:
 
     def begin_epoch(self, epoch: int, start: int) -> None:
         self.bar = tqdm(total=self.steps, initial=start, desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
-                        leave=False, disable=not self.cfg.progress)
+                        leave=False, disable=not (self.cfg.progress and self.main))   # one bar
         self.t_epoch, self.last = time.perf_counter(), None
         self.speed.restart()
 
@@ -90,8 +94,9 @@ class Monitor:
         self.speed.tick()
         self.pos = (epoch, step + 1)
         self.bar.update(1)
-        if self.cfg.progress and step % 10 == 0:
-            self.bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{self.speed.rate:.0f}",
+        if self.cfg.progress and step % 10 == 0:          # every rank: the mean is a collective
+            mean = self.mean(loss.item())                   # the whole batch's loss, not this rank's rows
+            self.bar.set_postfix(loss=f"{mean:.3f}", img_s=f"{self.speed.rate:.0f}",
                                  run_eta=hms(self.speed.eta(epoch, step + 1)))
         if self.dir and (step + 1) % self.cfg.log_every == 0:
             self._log_train(epoch * self.steps + step + 1, totals)

@@ -1,30 +1,74 @@
 """Signals and speed: stopping between steps on SIGTERM, and how fast the run goes."""
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
 import time
 
+STOPS = ("SIGTERM", "SIGINT")
+# Held back while a checkpoint is written: a handler that raises there (KeyboardInterrupt,
+# or the DataLoader's SIGCHLD check when a worker dies) would abort torch.save halfway.
+HELD = ("SIGTERM", "SIGINT", "SIGCHLD", "SIGHUP")
+
+
+def _signals(names) -> list:
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
+
 
 class StopSignal:
-    """Turns SIGTERM/SIGINT into a flag the loop checks between steps (pre-emption safe)."""
+    """Turns SIGTERM/SIGINT into a flag the loop checks between steps (pre-emption safe).
+    `signum`: the signal that asked (0: none); `requested`: whether one did."""
 
     def __init__(self):
-        self.requested, self.previous = False, {}
+        self.signum, self.previous = 0, {}
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.signum)
+
+    @requested.setter
+    def requested(self, value: bool) -> None:       # set by hand (tests): as SIGTERM would
+        self.signum = int(signal.SIGTERM) if value else 0
 
     def __enter__(self):
-        if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            for sig in _signals(STOPS):
                 self.previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum, _frame):
-        self.requested = True
+        self.signum = max(self.signum, int(signum))    # SIGTERM (15) outranks Ctrl-C (2)
 
     def __exit__(self, *exc):
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+
+
+def _acts(sig) -> bool:
+    """Whether `sig` would do anything now: a Python handler, or a default that kills."""
+    handler = signal.getsignal(sig)
+    if handler is None or handler == signal.SIG_IGN:        # None: a handler set outside Python
+        return False
+    return handler != signal.SIG_DFL or sig != getattr(signal, "SIGCHLD", None)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Signals that arrive inside the block are delivered when it ends, in the order they came:
+    the block (a checkpoint's write and rename) is never cut halfway by a handler that raises."""
+    main = threading.current_thread() is threading.main_thread()
+    held = [s for s in _signals(HELD) if main and _acts(s)]
+    pending: list[int] = []
+    previous = {s: signal.signal(s, lambda n, _f: pending.append(n)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for n in dict.fromkeys(pending):
+            signal.raise_signal(n)                  # now: to the handler the block displaced
 
 
 def hms(seconds: float) -> str:
