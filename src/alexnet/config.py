@@ -52,7 +52,7 @@ class Config:
     columns: int = 2               # §3.2: 2 columns (grouped convs) | 1 column, half the kernels
     width: float = 1.0             # multiplies every conv width (CPU-scale nets)
     # --- data -------------------------------------------------------------------------
-    data: str = ""                 # root; "" means $ALEXNET_DATA, else ./data
+    data: str = ""                 # root; "" means $ALEXNET_DATA, else the repository's data/ (from any directory)
     augment: str = "crop_flip"     # none | crop_flip (§4.1 first form) | crop_flip_pca (both forms)
     pca_std: float = 0.1           # §4.1: alpha ~ N(0, 0.1)
     train_limit: int = 0           # use only the first N training images (0: all)
