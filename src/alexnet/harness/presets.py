@@ -59,7 +59,10 @@ LONG_ALEXNET = dict(CIFAR_ALEXNET, train_limit=8_000, val_limit=2_000, epochs=15
 # `regime` (issue 25): the `long` nets and data under §5's schedule (the `regime` scale: ÷10 when
 # the test error stops improving for `patience` epochs, three drops, then stop), with room for
 # it to finish: `epochs` is a ceiling, not the length.
-REGIME_ALEXNET = dict(LONG_ALEXNET, epochs=60, patience=2)
+# patience 3, not 2: the run stops `patience` epochs after its last drop, and the gate reads the
+# last 3 epochs at one rate (a first design with patience 2 stopped 2 epochs after its last drop,
+# so it could never pass: seed 0 of it is in git history, commit 0ecc1d5).
+REGIME_ALEXNET = dict(LONG_ALEXNET, epochs=60, patience=3)
 LONG_SMALL = dict(CIFAR_SMALL, train_limit=8_000, val_limit=2_000, epochs=12, threads=1,
                   schedule="cosine", augment="none")
 # cuda-convnet's layers-conv-local-13pct / -11pct (§3.3's CIFAR-10 claim): its recipe mapped to
