@@ -249,8 +249,9 @@ def test_loader_workers_ignore_stop_signals_from_others():
     assert torch.cat(list(loader)).tolist() == list(range(8))
 
 
-def _decode_forever():
+def _decode_forever(ready):
     one_thread(0)
+    ready.set()
     time.sleep(60)
 
 
@@ -258,9 +259,11 @@ def test_a_worker_still_ends_when_its_parent_terminates_it():
     """multiprocessing and the DataLoader end workers with SIGTERM; one that ignored its parent
     too would hang the main process at exit (join)."""
     import multiprocessing
-    worker = multiprocessing.get_context("fork").Process(target=_decode_forever, daemon=True)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    worker = ctx.Process(target=_decode_forever, args=(ready,), daemon=True)
     worker.start()
-    time.sleep(0.5)                                          # past one_thread
+    assert ready.wait(30)                                    # past one_thread (a busy machine is slow)
     subprocess.run(["kill", "-TERM", str(worker.pid)], check=True)   # from another process: ignored
     worker.join(1.0)
     assert worker.is_alive()

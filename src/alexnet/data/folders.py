@@ -67,13 +67,15 @@ def one_thread(_):
     import os
     import signal
     import threading
-    torch.set_num_threads(1)    # each worker decodes one image at a time; more threads oversubscribe
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not hasattr(signal, "sigwaitinfo"):                # no sender pid (macOS, Windows): ignore it
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        torch.set_num_threads(1)
         return
     parent = os.getppid()
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})   # here and in threads started later
+    # Blocked before any thread starts (torch's own included), so no thread takes SIGTERM's default.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    torch.set_num_threads(1)    # each worker decodes one image at a time; more threads oversubscribe
 
     def obey_parent():                                    # every SIGTERM, blocked, waits for this
         while signal.sigwaitinfo({signal.SIGTERM}).si_pid != parent:
