@@ -50,8 +50,9 @@ EXPERIMENT = Experiment(
     # cpu: ~8 minutes (bf16, channels_last): 10,000 images x 3 epochs per run, 6 runs; 5,000 test images.
     presets=dict(smoke=presets.SMOKE_SMALL, paper=presets.IMAGENET,
                  cpu=dict(presets.CIFAR_SMALL, epochs=3, train_limit=10000, val_limit=5000),
-                 long=dict(presets.LONG_SMALL)),
-    seeds=presets.THREE, variants=VARIANTS,
+                 long=dict(presets.LONG_SMALL),
+                 regime=dict(presets.REGIME_SMALL)),      # the gate's design: §5's schedule to its end
+    seeds=dict(presets.THREE, regime=[0, 1, 2, 3]), variants=VARIANTS,
     claims=(Claim("two_columns", "Two columns beat one half-width column (§3.2)", "−1.7 top-1", "multi_gpu",
                   paired(("one_column_half", "val_top1_err"), ("two_columns", "val_top1_err")),
                   CLAIMS["two_columns"]["gain_top1"], regime=Regime()),))

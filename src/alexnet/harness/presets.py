@@ -65,6 +65,7 @@ LONG_ALEXNET = dict(CIFAR_ALEXNET, train_limit=8_000, val_limit=2_000, epochs=15
 REGIME_ALEXNET = dict(LONG_ALEXNET, epochs=60, patience=3)
 LONG_SMALL = dict(CIFAR_SMALL, train_limit=8_000, val_limit=2_000, epochs=12, threads=1,
                   schedule="cosine", augment="none")
+REGIME_SMALL = dict(LONG_SMALL, epochs=60, patience=3, schedule="plateau")   # the `regime` design of LONG_SMALL
 # cuda-convnet's layers-conv-local-13pct / -11pct (§3.3's CIFAR-10 claim): its recipe mapped to
 # ours (`alexnet.models.cuda_convnet`): per-layer weight decay inside the model (so
 # weight_decay=0 here), batch 128, epsW 0.001, crops + flips (the model takes the centre 24x24
