@@ -23,7 +23,7 @@ import pytest
 import torch
 from PIL import Image
 
-from alexnet.data.folders import one_thread
+from alexnet.data.folders import one_thread, quiet_workers
 from alexnet.parallel.launch import free_port
 from alexnet.training.checkpoint import load_checkpoint_file, save_checkpoint
 from conftest import cli_env
@@ -245,8 +245,10 @@ class _SignalsItself(torch.utils.data.Dataset):
 
 
 def test_loader_workers_ignore_stop_signals_from_others():
+    torch.set_num_threads(2)                                 # a parent whose OpenMP pool is up (the workers
+    torch.randn(256, 256) @ torch.randn(256, 256)            # then start threads before one_thread runs)
     loader = torch.utils.data.DataLoader(_SignalsItself(), batch_size=2, num_workers=2, worker_init_fn=one_thread)
-    assert torch.cat(list(loader)).tolist() == list(range(8))
+    assert torch.cat(list(quiet_workers(loader))).tolist() == list(range(8))
 
 
 def _decode_forever(ready):

@@ -14,6 +14,7 @@ every random draw is made for the whole batch and kept by the image's place in i
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from dataclasses import KW_ONLY, dataclass
 from typing import NamedTuple
@@ -84,6 +85,20 @@ def one_thread(_):
     threading.Thread(target=obey_parent, name="sigterm-from-parent", daemon=True).start()
 
 
+def quiet_workers(loader: DataLoader):
+    """iter(loader), its worker processes forked with SIGTERM blocked: a worker starts deaf to
+    it, so a thread it starts before `one_thread` runs (OpenMP's, in a parent that has used
+    several threads) cannot take SIGTERM's default; `one_thread` then leaves SIGTERM to one
+    thread that obeys the parent alone. A SIGTERM to this process meanwhile waits, then acts."""
+    if not loader.num_workers or not hasattr(signal, "pthread_sigmask"):
+        return iter(loader)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        return iter(loader)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 _reported: set[str] = set()
 
 
@@ -101,7 +116,7 @@ def decode_all(items, workers: int = 0) -> tuple[torch.Tensor, list[tuple[str, i
     keep, failed = [], []
     rows = DataLoader(Folder(items), batch_size=None, num_workers=workers,
                       worker_init_fn=one_thread if workers else None)
-    for i, (img, _, why) in enumerate(rows):
+    for i, (img, _, why) in enumerate(quiet_workers(rows)):
         if img is None:
             failed.append(why)
             continue
@@ -200,7 +215,8 @@ class FolderLoader:
                                       worker_init_fn=one_thread if self.workers else None,
                                       prefetch_factor=4 if self.workers else None)
         self._sampler.index_lists = [idx[at].tolist() for idx, at in zip(steps, places)]
-        for (x, y, failed, readable), step, idx, at in zip(self._loader, range(start, len(self)), steps, places):
+        for (x, y, failed, readable), step, idx, at in zip(quiet_workers(self._loader), range(start, len(self)),
+                                                           steps, places):
             report(failed)
             # One process skips a batch of only unreadable files. A rank cannot skip its
             # share alone: the others would wait for it in the gradient all-reduce.

@@ -26,7 +26,7 @@ from pathlib import Path
 from torch.utils.data import DataLoader
 
 from .registry import DataBundle, DataError, register
-from .folders import Folder, FolderLoader, collate, decode_all, one_thread, report
+from .folders import Folder, FolderLoader, collate, decode_all, one_thread, quiet_workers, report
 from .images import SIDE, list_images
 from .stats import cached_stats, stats_of, summary
 
@@ -154,7 +154,7 @@ def training_stats(folder: Path, items, images, workers: int, log=print) -> tupl
     def from_files():
         rows = DataLoader(Folder(items), batch_size=64, collate_fn=collate, num_workers=workers,
                           worker_init_fn=one_thread if workers else None)
-        for x, _, failed in rows:
+        for x, _, failed in quiet_workers(rows):
             report(failed)
             yield x
 
