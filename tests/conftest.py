@@ -1,7 +1,12 @@
 import os
+import signal
 from pathlib import Path
 
 import pytest
+
+# A test session started in the background (`nohup pytest &`) inherits SIGINT ignored, and so
+# would every process it starts; the Ctrl-C tests need what a terminal gives: Python's default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 
