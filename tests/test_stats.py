@@ -173,3 +173,11 @@ def test_a_plateau_run_that_stopped_after_its_drops_has_finished():
     assert not stats.regime(_epochs(lrs, errs), 20)["finished"]           # stopped before epoch 20 ...
     assert stats.regime(_epochs(lrs, errs), 20, drops=3)["converged"]      # ... because its 3 drops were done
     assert not stats.regime(_epochs(lrs[:4] + [0.0001] * 3, errs), 20, drops=3)["finished"]
+
+
+def test_runs_that_stop_at_different_epochs_are_compared_end_to_end():
+    a = _epochs([0.01, 0.001, 0.0001, 0.0001, 0.0001], [0.5, 0.4, 0.35, 0.351, 0.35], seeds=(0,))
+    b = _epochs([0.01, 0.01, 0.001, 0.0001, 0.0001, 0.0001, 0.0001], [0.6, 0.5, 0.45, 0.4, 0.3, 0.301, 0.3],
+                seeds=(1,))
+    r = stats.regime(pd.concat([a, b]), 20, drops=2)
+    assert r["converged"] and r["last3_span"] == pytest.approx(0.001)   # epoch by epoch it would jump 5 points

@@ -216,8 +216,9 @@ def regime(rows: pd.DataFrame, epochs: int | None = None, drops: int | None = No
     converged: every seed trained all `epochs` or, for a plateau schedule that stops after its
       `drops` (§5), made them all (the schedule finished), and over its last 3
       epochs each seed ran at one rate that is not 0 (so the plateau is the net's, not a
-      rate annealed to ~0, as cosine's is) while the mean test error moved < 0.5 points;
-    overfits: at the last epoch, test - training error >= 10 points (mean over seeds)."""
+      rate annealed to ~0, as cosine's is) while the test error, averaged over seeds epoch by
+      epoch counted from each seed's end, moved < 0.5 points;
+    overfits: at each seed's last epoch, test - training error >= 10 points (mean over seeds)."""
     rows = rows.dropna(subset=["val_top1_err"]).sort_values(["seed", "epoch"], kind="stable")
     finished = epochs is None or bool((rows.groupby("seed").epoch.max() >= epochs).all())
     if drops is not None and not finished:             # §5: "reduced three times prior to termination"
@@ -226,10 +227,13 @@ def regime(rows: pd.DataFrame, epochs: int | None = None, drops: int | None = No
     one_rate = "lr" in rows and all(
         len(lr) == 3 and lr.iloc[-1] > 0 and (lr - lr.iloc[-1]).abs().max() <= 1e-9 * lr.iloc[-1]
         for _, lr in rows.groupby("seed").lr.apply(lambda s: s.tail(3)).groupby(level=0))
-    by_epoch = rows.assign(train=_train_error(rows)).groupby("epoch")[["train", "val_top1_err"]].mean().sort_index()
-    last3 = by_epoch.val_top1_err.tail(3)
+    # Each seed's epochs counted from its own end (0 = its last), so runs that stopped at
+    # different epochs (§5's schedule) are compared end to end, then averaged over seeds.
+    ends = rows.assign(train=_train_error(rows), from_end=rows.groupby("seed").cumcount(ascending=False)) \
+        .groupby("from_end")[["train", "val_top1_err"]].mean()
+    last3 = ends.val_top1_err.reindex([2, 1, 0]).dropna()
     span = float(last3.max() - last3.min())
-    gap = float(by_epoch.val_top1_err.iloc[-1] - by_epoch.train.iloc[-1])
+    gap = float(ends.val_top1_err[0] - ends.train[0])
     return dict(finished=finished, one_rate=bool(one_rate), last3_span=span, gap=gap,
                 converged=bool(finished and one_rate and len(last3) == 3 and span < SETTLED),
                 overfits=bool(gap >= OVERFIT - 1e-9))      # 10 points, not 9.999...: float noise forgiven
