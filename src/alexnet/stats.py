@@ -1,5 +1,5 @@
 """Statistics the book quotes: means over seeds (`summarize`, `per_variant`), differences
-(`difference`, `paired_difference`), epochs to converge, intervals, THE verdict rule (one for
+(`difference`, `paired`), epochs to converge, intervals, THE verdict rule (one for
 the scorecard and every chapter) and the formatting helpers chapters use (`pct`, `pm`).
 Bottom layer: imports nothing from the package."""
 from __future__ import annotations
@@ -48,11 +48,6 @@ def paired(a: dict, b: dict, what: str = "the effect") -> dict:
         raise PairingError(f"{what}: the variants ran different seeds ({sorted(x)} vs {sorted(y)}); "
                            "run the missing seeds with `alexnet run ... --seeds`")
     return summarize([x[s] - y[s] for s in sorted(x)], sorted(x))
-
-
-def paired_difference(a: dict, b: dict) -> dict:
-    """`paired` (kept under its old name for the experiments' summaries)."""
-    return paired(a, b)
 
 
 def first_epoch(values, epochs, test) -> float:

@@ -81,10 +81,7 @@ class Evidence:
         """The claim's per-seed effects as the scorecard counts them ('+1.35, +0.60 points')."""
         if self.record is None or self.claim is None or self.claim.effect is None:
             return ""
-        values = scorecard.effects(self.claim, self.record)
-        scale, offset, fmt, unit = {"points": (100.0, 0.0, "{:+.2f}", " points"),
-                                    "x-1": (1.0, 1.0, "{:.2f}×", "")}.get(self.claim.unit, (1.0, 0.0, "{:+.2f}", ""))
-        return ", ".join(fmt.format(scale * v + offset) for v in values) + unit
+        return scorecard.per_seed(scorecard.effects(self.claim, self.record), self.claim.unit)
 
     @property
     def verdict(self) -> str:
@@ -139,9 +136,9 @@ def evidence(name: str, preset: str | None = None) -> Evidence:
     benchmark's record (`bench_*`, preset `cpu` unless given) is read the same way."""
     if name.startswith("bench_"):
         return _bench(name, preset or "cpu")
-    ids = {c.id for c in scorecard.claims()}
-    is_experiment = name in registry.names() and name not in ids       # a claim id wins (vgg_depth is both)
-    claim = None if is_experiment else scorecard.claim(name)
+    found = {c.id: c for c in scorecard.claims()}
+    is_experiment = name in registry.names() and name not in found      # a claim id wins (vgg_depth is both)
+    claim = None if is_experiment else found.get(name) or scorecard.claim(name)   # the latter: its error
     experiment = name if is_experiment else claim.experiment
     if experiment is None:                                  # a code check or an ImageNet-scale claim
         return Evidence(name, None, claim, None, scorecard.row(claim))

@@ -94,16 +94,28 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
     return ok, "; ".join(parts)
 
 
+# How a claim's effect is shown, by its unit: (scale, offset, suffix). "x-1" is a ratio stored
+# as ratio - 1 (so that 0 means no effect), shown as the ratio.
+UNITS = {"points": (100.0, 0.0, " points"), "x-1": (1.0, 1.0, "×"), "plain": (1.0, 0.0, ""),
+         "epochs": (1.0, 0.0, " epochs")}
+
+
 def ours(effects: list[float], unit: str) -> str:
     """Mean ± std of the per-seed effect, in the claim's unit, and n."""
     ci = stats.interval(effects)
     if ci["n"] == 0:
         return "–"
-    scale = {"points": 100.0, "x-1": 1.0, "plain": 1.0, "epochs": 1.0}[unit]
-    offset = 1.0 if unit == "x-1" else 0.0
+    scale, offset, suffix = UNITS[unit]
     spread = f" ± {scale * ci['std']:.2f}" if ci["n"] > 1 else ""
-    suffix = {"points": " points", "x-1": "×", "plain": "", "epochs": " epochs"}[unit]
     return f"{scale * ci['mean'] + offset:.2f}{spread}{suffix} (n={ci['n']})"
+
+
+def per_seed(effects: list[float], unit: str) -> str:
+    """Each seed's effect in the claim's unit ('+1.35, +0.60 points'; a ratio as '1.67×, 2.00×')."""
+    scale, offset, suffix = UNITS[unit]
+    if unit == "x-1":
+        return ", ".join(f"{scale * v + offset:.2f}{suffix}" for v in effects)
+    return ", ".join(f"{scale * v + offset:+.2f}" for v in effects) + suffix
 
 
 def effects(c: Claim, rec: records.Record) -> list[float]:

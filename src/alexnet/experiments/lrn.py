@@ -15,7 +15,7 @@ import torch
 from ..config import Config
 from ..models import LocalResponseNorm, alexnet_paper, alexnet_small
 from ..models.lrn import local_response_norm_autograd
-from ..stats import paired_difference, pct
+from ..stats import paired, pct
 from ..timing import median_seconds
 from ..harness import presets
 from ..harness.paper_tables import CLAIMS
@@ -96,8 +96,8 @@ def summarize_metrics(metrics, cfg) -> dict:
     """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
     summary = final_summary(metrics, ("val_top1_err", "train_err"))
     for variant in ("paper_lrn", "ccn_lrn"):                   # paired by seed: same init, same batches
-        summary[variant]["delta_vs_none"] = paired_difference(summary[variant]["val_top1_err"],
-                                                              summary["none"]["val_top1_err"])
+        summary[variant]["delta_vs_none"] = paired(summary[variant]["val_top1_err"],
+                                                   summary["none"]["val_top1_err"])
     summary["budget"] = dict(epochs=cfg.epochs, train_images=cfg.train_limit or 50_000,
                              test_images=cfg.val_limit or 10_000)
     return summary

@@ -90,7 +90,7 @@ def summarize_metrics(metrics, cfg) -> dict:
     """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
     summary = final_summary(metrics, ("val_top1_err", "val_top1_err_multiview", "train_err"))
     for column in ("val_top1_err", "val_top1_err_multiview"):   # paired by seed: 13pct - 11pct
-        summary[f"gap_{column}"] = stats.paired_difference(summary["13pct"][column], summary["11pct"][column])
+        summary[f"gap_{column}"] = stats.paired(summary["13pct"][column], summary["11pct"][column])
     summary["gap_by_epoch"] = gap_by_epoch(metrics)
     summary["plateaued"] = plateaued(metrics)
     summary["paper"] = dict(PAPER, gap=PAPER["13pct"] - PAPER["11pct"])

@@ -185,14 +185,3 @@ def depth_bars(summary: dict, record=None, text: str = ""):
     fig.tight_layout()
     caption(fig, record, text)
     return fig
-
-
-def load_or_none(experiment: str):
-    """The committed record, or None after printing how to make it (a chapter then shows
-    the paper's claim and the command instead of our numbers)."""
-    from .. import records
-    try:
-        return records.load(experiment)
-    except FileNotFoundError as err:
-        print(f"No run record yet: {err}")
-        return None

@@ -123,9 +123,3 @@ def placeholder(text: str):
     ax.set_axis_off()
     ax.text(0.0, 0.5, text, ha="left", va="center", fontsize=9, wrap=True, transform=ax.transAxes)
     return fig
-
-
-def seed_values(values, unit: str = "points") -> str:
-    """Per-seed effects as the scorecard shows them: 'points' x100, 'x-1' as a ratio, else plain."""
-    scale, offset, fmt = {"points": (100.0, 0.0, "{:+.2f}"), "x-1": (1.0, 1.0, "{:.2f}×")}.get(unit, (1.0, 0.0, "{:+.2f}"))
-    return ", ".join(fmt.format(scale * v + offset) for v in values) or "none"
