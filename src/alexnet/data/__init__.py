@@ -11,6 +11,7 @@ about the data (classes, channels, fingerprint). Datasets live under `cfg.data`,
     small      synthetic, fashion_mnist, cifar10          folders/imagenet  imagenet, imagenet_sample
     images     decoding, §2's 256x256                       pca/stats          PCA, mean image
     scale      VGG's scale-jittered loader                  ilsvrc             preparing ILSVRC-2012
+    download   download=true: Fashion-MNIST, CIFAR-10, the sample from Imagenette (never ImageNet)
 """
 from .registry import LOADERS, DataBundle, DataError, data_root, load_data, register
 from . import small  # noqa: E402,F401  (registers synthetic, fashion_mnist, cifar10)

@@ -20,14 +20,13 @@ whatever the number of workers.
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 
 from torch.utils.data import DataLoader
 
 from .registry import DataBundle, DataError, register
 from .folders import Folder, FolderLoader, collate, decode_all, one_thread, quiet_workers, report
-from .images import SIDE, list_images
+from .images import SIDE, evenly, list_images
 from .stats import cached_stats, stats_of, summary
 
 LAYOUT = ("expected <root>/imagenet/ (dataset=imagenet) or <root>/imagenet-sample/ (dataset="
@@ -37,18 +36,24 @@ FOLDERS = {"imagenet": "imagenet", "imagenet_sample": "imagenet-sample"}   # dat
 
 
 # --- finding the files --------------------------------------------------------------------
-def dataset_dir(root: Path, dataset: str = "imagenet") -> Path:
-    """<root>/imagenet for dataset=imagenet, <root>/imagenet-sample for imagenet_sample; an
-    error naming the path (and what to do) when it has no train/."""
+def dataset_dir(root: Path, dataset: str = "imagenet", download: bool = False) -> Path:
+    """<root>/imagenet for dataset=imagenet, <root>/imagenet-sample for imagenet_sample (fetched
+    from Imagenette when `download`); an error naming the path (and what to do) when it has no train/."""
     if dataset not in FOLDERS:
         raise DataError(f"dataset={dataset} is not an image-folder dataset — use {' or '.join(FOLDERS)}")
     folder = root / FOLDERS[dataset]
     if (folder / "train").is_dir():
         return folder
-    todo = f"put train/<wnid>/*.JPEG and val/<wnid>/*.JPEG in {folder}/"
+    if download and dataset == "imagenet_sample":       # ImageNet itself is never downloaded
+        from .download import fetch
+        fetch(dataset, root, verify=lambda staged: dataset_dir(staged, dataset))
+        return dataset_dir(root, dataset)
+    todo = (f"put train/<wnid>/*.JPEG and val/<wnid>/*.JPEG in {folder}/, or add download=true to fetch "
+            "them from Imagenette")
     if dataset == "imagenet":
-        todo = (f"prepare ILSVRC-2012 there with `python -m alexnet.data imagenet --tars DIR --out "
-                f"{folder}` (or point --data / $ALEXNET_DATA at the folder holding imagenet/)")
+        todo = (f"ImageNet is never downloaded: prepare ILSVRC-2012 there with `python -m alexnet.data "
+                f"imagenet --tars DIR --out {folder}` (or point --data / $ALEXNET_DATA at the folder "
+                "holding imagenet/)")
         if (root / FOLDERS["imagenet_sample"] / "train").is_dir():
             todo += "; for the 10-class sample beside it use dataset=imagenet_sample"
     raise DataError(f"dataset={dataset} needs {folder}/ holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG, "
@@ -132,13 +137,6 @@ def check_readable(classes: list[str], listed: set[int], items: list[tuple[str, 
                             "files with JPEGs that open, or remove the folder to drop the class")
 
 
-def evenly(items: list, limit: int) -> list:
-    """`limit` items evenly spaced (the folders are sorted by class: keep classes balanced)."""
-    if not limit or limit >= len(items):
-        return items
-    return [items[math.floor(i * len(items) / limit)] for i in range(limit)]
-
-
 def listing_hash(items: list[tuple[str, int]], base: Path) -> str:
     h = hashlib.sha256()
     for path, label in items:
@@ -167,7 +165,7 @@ def training_stats(folder: Path, items, images, workers: int, log=print) -> tupl
 
 def load_imagenet(cfg, root: Path, log=print) -> DataBundle:
     """dataset=imagenet or imagenet_sample (cfg.dataset names the folder, see FOLDERS)."""
-    folder = dataset_dir(root, cfg.dataset)
+    folder = dataset_dir(root, cfg.dataset, cfg.download)
     classes, train = train_items(folder)
     val = val_items(folder, classes)
     train, val = evenly(train, cfg.train_limit), evenly(val, cfg.val_limit)

@@ -10,6 +10,7 @@ all of these (libjpeg-turbo, faster than PIL here); PIL is the fallback for anyt
 """
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -77,3 +78,10 @@ def list_images(folder: Path) -> list[Path]:
     """Image files directly in `folder`, sorted (hidden files skipped)."""
     return sorted(p for p in folder.iterdir()
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def evenly(items: list, limit: int) -> list:
+    """`limit` items evenly spaced (the folders are sorted by class: keep classes balanced)."""
+    if not limit or limit >= len(items):
+        return items
+    return [items[math.floor(i * len(items) / limit)] for i in range(limit)]

@@ -108,18 +108,22 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def _fashion_files(root: Path) -> dict[str, Path]:
-    """The four files in root/FashionMNIST/raw (each plain or .gz). Never downloads: a
-    missing file is an error saying what to put where."""
+def _fashion_files(root: Path, download: bool = False) -> dict[str, Path]:
+    """The four files in root/FashionMNIST/raw (each plain or .gz). Downloads only when asked
+    (download=true); otherwise a missing file is an error saying what to put where."""
     raw = root / "FashionMNIST" / "raw"
     names = [n for pair in FASHION_FILES.values() for n in pair]
     found = {n: next((c for c in (raw / n, raw / f"{n}.gz") if c.is_file()), None) for n in names}
     missing = [n for n, path in found.items() if path is None]
+    if missing and download:
+        from .download import fetch
+        fetch("fashion_mnist", root, verify=_fashion_files)
+        return _fashion_files(root)
     if missing:
         raise DataError(
             f"Fashion-MNIST not found under {raw} (missing: {', '.join(missing)}) — put the four "
-            "files (or their .gz archives) there, or point --data / $ALEXNET_DATA at a folder "
-            "holding FashionMNIST/raw/")
+            "files (or their .gz archives) there, point --data / $ALEXNET_DATA at a folder "
+            "holding FashionMNIST/raw/, or add download=true to fetch them")
     return found
 
 
@@ -133,7 +137,7 @@ def _fashion_split(files: dict[str, Path], split: str) -> tuple[torch.Tensor, to
 
 
 def load_fashion_mnist(cfg, root: Path) -> DataBundle:
-    files = _fashion_files(root)
+    files = _fashion_files(root, cfg.download)
     train, test = _fashion_split(files, "train"), _fashion_split(files, "test")
     notes = _check_totals("fashion_mnist", root / "FashionMNIST" / "raw", len(train[1]), len(test[1]))
     fingerprint = {"dataset": "fashion_mnist",
@@ -142,16 +146,20 @@ def load_fashion_mnist(cfg, root: Path) -> DataBundle:
 
 
 # --- CIFAR-10 -----------------------------------------------------------------------------
-def _cifar_dir(root: Path) -> Path:
-    """root/cifar-10-batches-py with its seven files. Never downloads: a missing file is an
-    error saying what to put where."""
+def _cifar_dir(root: Path, download: bool = False) -> Path:
+    """root/cifar-10-batches-py with its seven files. Downloads only when asked (download=true);
+    otherwise a missing file is an error saying what to put where."""
     folder = root / "cifar-10-batches-py"
     missing = [n for n in CIFAR_FILES if not (folder / n).is_file()]
+    if missing and download:
+        from .download import fetch
+        fetch("cifar10", root, verify=_cifar_dir)
+        return _cifar_dir(root)
     if missing:
         raise DataError(
             f"CIFAR-10 not found under {folder} (missing: {', '.join(missing)}) — put the python "
-            f"batches there ({', '.join(CIFAR_FILES)}), as in cifar-10-python.tar.gz, or point "
-            "--data / $ALEXNET_DATA at a folder holding cifar-10-batches-py/")
+            f"batches there ({', '.join(CIFAR_FILES)}), as in cifar-10-python.tar.gz, point "
+            "--data / $ALEXNET_DATA at a folder holding cifar-10-batches-py/, or add download=true to fetch them")
     return folder
 
 
@@ -183,7 +191,7 @@ def _cifar_batches(folder: Path, names: list[str]) -> tuple[torch.Tensor, torch.
 
 
 def load_cifar10(cfg, root: Path) -> DataBundle:
-    folder = _cifar_dir(root)
+    folder = _cifar_dir(root, cfg.download)
     sha = {name: file_digest(folder / name) for name in CIFAR_FILES}
     differs = [name for name in CIFAR_FILES if file_digest(folder / name, "md5") != CIFAR_MD5[name]]
     notes = []

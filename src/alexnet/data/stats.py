@@ -69,7 +69,9 @@ def cached_stats(key: str, compute, log=print) -> tuple[dict, Path]:
         stats = torch.load(path, weights_only=True)
         if stats.get("version") == STATS_VERSION:
             return stats, path
-    log(f"computing the training set's mean image and RGB PCA (cached in {path}) ...")
+    # No path in the line: chapters print it, and a page never shows the building machine's paths.
+    log("computing the training set's mean image and RGB PCA, once (cached for later runs; "
+        "ALEXNET_CACHE sets where) ...")
     stats = compute()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
