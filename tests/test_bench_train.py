@@ -64,5 +64,6 @@ def test_report_tables_from_a_record(monkeypatch):
     assert report.targets_table(rec).met.tolist() == [True]
     from alexnet.plots.speed import profile_figure
     ax = profile_figure(table).axes[0]
-    assert len(ax.patches) == 2 * 3                                    # 2 options x 3 layer kinds
-    assert list(ax.collections[0].get_offsets()[:, 0]) == [23.0, 17.0]   # the whole step's marks
+    assert len(ax.patches) == 2 * 3 + 2                                # 2 options x 3 layer kinds, 2 whole steps
+    assert [b.get_width() for b in ax.patches[-2:]] == [23.0, 17.0]    # the whole step's own bars
+    assert [b.get_x() + b.get_width() for b in ax.patches[4:6]] == [20.0, 14.0]   # the layers' stacks end at their sum

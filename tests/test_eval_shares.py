@@ -53,5 +53,21 @@ def test_eval_joins_the_ranks_files_or_says_to_merge(columns, tmp_path):
     ev = _eval(tmp_path / "checkpoint.pt")
     lines = ev.stderr.strip().splitlines()
     assert ev.returncode == 1 and len(lines) == 1, ev.stderr[-2000:]
-    assert "checkpoint.rank1.pt is not in" in lines[0] and "merge_checkpoints" in lines[0]
+    assert "checkpoint.rank1.pt is not in" in lines[0] and "alexnet merge " in lines[0]
     assert "Missing key" not in ev.stderr and "Traceback" not in ev.stderr
+
+
+def test_alexnet_merge_writes_the_one_device_checkpoint(columns, tmp_path):
+    out, val_loss = columns
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    for rank, share in enumerate(split_columns(state["model"])):
+        torch.save(dict(state, model=share), tmp_path / ("checkpoint.pt" if rank == 0 else f"checkpoint.rank{rank}.pt"))
+    merge = subprocess.run([*alexnet_cmd(), "merge", str(tmp_path)], capture_output=True, text=True,
+                           env=cli_env(), timeout=120)
+    assert merge.returncode == 0 and str(tmp_path / "checkpoint.merged.pt") in merge.stdout, merge.stderr[-2000:]
+    ev = _eval(tmp_path / "checkpoint.merged.pt")
+    assert ev.returncode == 0 and json.loads(ev.stdout)["loss"] == pytest.approx(val_loss, rel=1e-4)
+    alone = subprocess.run([*alexnet_cmd(), "merge", str(out)], capture_output=True, text=True,
+                           env=cli_env(), timeout=120)                      # both columns in one file
+    assert alone.returncode == 1 and len(alone.stderr.strip().splitlines()) == 1
+    assert "holds no per-rank checkpoints" in alone.stderr

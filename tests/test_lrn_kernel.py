@@ -1,4 +1,4 @@
-"""The fused C++ LRN kernel (compile=true) against the eager formula, and its fallback."""
+"""The fused C++ LRN kernel (fused=true) against the eager formula, and its fallback."""
 import warnings
 
 import pytest
@@ -80,11 +80,11 @@ def test_a_build_failure_warns_once_and_falls_back(monkeypatch):
         lrn_kernel._module.cache_clear()
 
 
-def test_compile_switch_fuses_every_lrn_layer():
-    for compile_ in (False, True):
-        net = build_model(resolve("smoke", [f"compile={str(compile_).lower()}", "model=alexnet_small"]), 10, 3)
+def test_fused_switch_fuses_every_lrn_layer():
+    for fused in (False, True):
+        net = build_model(resolve("smoke", [f"fused={str(fused).lower()}", "model=alexnet_small"]), 10, 3)
         norms = [m for m in net.modules() if isinstance(m, LocalResponseNorm)]
-        assert norms and all(m.fused is compile_ for m in norms)
+        assert norms and all(m.fused is fused for m in norms)
 
 
 @needs_kernel
@@ -112,7 +112,7 @@ def test_a_fused_alexnet_equals_the_plain_one_in_float64(monkeypatch):
     """The whole paper-shaped net (small): forward and every gradient, fused vs not."""
     relu_flags, apply = [], lrn_kernel.FusedLRN.apply
     monkeypatch.setattr(lrn_kernel.FusedLRN, "apply", lambda *a: (relu_flags.append(a[2]), apply(*a))[1])
-    nets = [build_model(resolve("smoke", [f"compile={c}", "model=alexnet_small", "width=0.25"]), 10, 3).double()
+    nets = [build_model(resolve("smoke", [f"fused={c}", "model=alexnet_small", "width=0.25"]), 10, 3).double()
             .to(memory_format=torch.channels_last) for c in ("false", "true")]
     x = channels_last(2, 3, 32, 32, scale=1.0)
     outs = [net.eval()(x) for net in nets]

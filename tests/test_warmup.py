@@ -38,7 +38,7 @@ def test_the_modern_recipe_is_named_apart_and_sees_all_the_data_at_cpu():
     from alexnet.config import resolve
     cpu = resolve("cpu", []).replace(**warmup.EXPERIMENT.presets["cpu"])
     got = {v: cpu.replace(**changes) for v, changes in warmup.variants_for("cpu").items()}
-    assert got["modern"].train_limit == 0 and got["modern"].image_size == 28 and got["modern"].compile
+    assert got["modern"].train_limit == 0 and got["modern"].image_size == 28 and got["modern"].fused
     assert got["modern"].schedule == "warmup_cosine" and got["modern"].label_smoothing == 0.1
     assert all(got[v].model == "alexnet_d2l" and got[v].train_limit == 45000 for v in ("paper", "paper_xavier", "d2l"))
     smoke = warmup.variants_for("smoke")["modern"]
@@ -52,8 +52,9 @@ def test_curves_and_confusion_figures():
                                 train_acc=[0.3, 0.6, 0.2, 0.4], test_acc=[0.3, 0.5, 0.2, 0.3]))
     fig = learning_curves(metrics)
     loss_ax, acc_ax = fig.axes
-    assert len(loss_ax.lines) == 2 and len(acc_ax.lines) == 4
-    assert list(acc_ax.lines[1].get_ydata()) == [0.3, 0.5]            # variant a, test
+    assert len(loss_ax.lines) == 2 and len(acc_ax.lines) == 3         # a test line per variant, and chance
+    assert list(acc_ax.lines[0].get_ydata()) == [0.3, 0.5]            # variant a, test
+    assert list(acc_ax.lines[2].get_ydata()) == [0.1, 0.1]            # chance: one class in ten
     fig = confusion([[3, 1], [0, 2]], ["x", "y"])
     image = fig.axes[0].images[0].get_array()
     assert image[0].tolist() == [0.75, 0.25] and image[1].tolist() == [0.0, 1.0]   # rows sum to 1

@@ -5,10 +5,14 @@
     alexnet run EXPERIMENT --preset P --resummarize  re-derive its summary from its metrics.csv
     alexnet train --preset cpu [k=v ...]           any model/dataset/config; resumable
     alexnet eval --checkpoint PATH [--ten-crop]    top-1/top-5 error of a checkpoint
+    alexnet merge RUN_DIR                          a column-split run's rank files -> checkpoint.merged.pt
     alexnet layers [MODEL]                         the layer table (shapes, params, FLOPs)
     alexnet bench WHAT                             throughput benchmarks
     alexnet visualize filters|predictions|neighbors --checkpoint PATH [--out DIR]   §6.1's figures as PNGs
     alexnet status RUN_DIR [--png FILE]            how far a run is (while it runs, or after)
+
+Config keys go as `key=value`, `--key value` or `--key=value`; `alexnet train --help` lists
+them all with type, default, allowed values and meaning.
 
 Every failure is one line, `alexnet: <what is wrong> — <what to do>`: exit 2 for usage and
 configuration errors, 1 for data and runtime errors; `--debug` (or ALEXNET_DEBUG=1) shows
@@ -24,7 +28,11 @@ import os
 import sys
 from pathlib import Path
 
-from .config import PRESETS, ConfigError, resolve, valid_keys
+from .cli_keys import PAPER_ON_CUDA, config_args, keys_help, missing_module
+from .config import BASE_PRESETS, HELP, PRESETS, ConfigError, resolve, unknown_key, valid_keys
+
+
+PAPER = "the paper's defaults"
 
 
 def _list(args) -> int:
@@ -32,8 +40,12 @@ def _list(args) -> int:
     from .data import LOADERS
     from .models import MODELS
     print(experiments.table().to_string(index=False))
-    print(f"\npresets:  {', '.join(PRESETS)}\nmodels:   {', '.join(sorted(MODELS))}"
-          f"\ndatasets: {', '.join(sorted(LOADERS))}\nconfig keys: {', '.join(valid_keys())}")
+    print("\npresets (over the paper's defaults; an experiment's own preset, then your keys, go on top):")
+    for name in PRESETS:
+        keys = " ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in BASE_PRESETS[name].items())
+        print(f"  {name:7s} {keys or PAPER}" + (f"; {PAPER_ON_CUDA}" if name == "paper" else ""))
+    print(f"models:   {', '.join(sorted(MODELS))}\ndatasets: {', '.join(sorted(LOADERS))}"
+          f"\nconfig keys: {', '.join(valid_keys())}\n({HELP})")
     return 0
 
 
@@ -72,7 +84,7 @@ def _train(args) -> int:
 def _eval(args) -> int:
     from .data import load_data
     from .evaluation.metrics import evaluate
-    from .models import build_model
+    from .models import build_model, compiled
     from .evaluation.weights import one_device_state
     from .training.loop import pick_device
     state = one_device_state(Path(args.checkpoint))        # a rank's share: joined with the others
@@ -82,8 +94,15 @@ def _eval(args) -> int:
     data, device = load_data(cfg), pick_device(cfg)
     model = build_model(cfg, cfg.num_classes or data.num_classes, data.in_channels).to(device)
     model.load_state_dict(state["model"])
+    model = compiled(model, cfg)                               # torch_compile=true
     print(json.dumps(evaluate(model, data.val.batches(0), device, cfg.precision, cfg.channels_last,
                               progress=cfg.progress), indent=1))
+    return 0
+
+
+def _merge(args) -> int:
+    from .parallel import merge_checkpoints
+    print(f"wrote {merge_checkpoints(Path(args.run_dir))} (alexnet eval --checkpoint reads it)")
     return 0
 
 
@@ -94,7 +113,8 @@ def _overrides_dict(items):
 
 def _layers(args) -> int:
     from .models import MODELS, count_parameters, layer_table
-    cfg = resolve("paper", [f"model={args.model}", *args.overrides])
+    model = args.model if "=" not in args.model else "alexnet_paper"   # `layers width=0.5`: a key, not a model
+    cfg = resolve("paper", [f"model={model}", *([args.model] if model != args.model else []), *args.overrides])
     model = MODELS[cfg.model](cfg, cfg.num_classes or 1000, args.channels)
     table = layer_table(model, (args.channels, cfg.image_size, cfg.image_size))
     print(table.to_string(index=False))
@@ -122,6 +142,11 @@ def _bench(args) -> int:
     return bench.main(args.what, args.overrides)
 
 
+def keyed(sub, name: str, **kw) -> argparse.ArgumentParser:
+    """A subcommand that takes config keys: its help ends with every key (`keys_help`)."""
+    return sub.add_parser(name, epilog=keys_help(), formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
+
+
 def run_parser(r: argparse.ArgumentParser) -> None:
     r.add_argument("experiment")
     r.add_argument("--preset", default="cpu", choices=PRESETS)
@@ -139,16 +164,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks (also ALEXNET_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="experiments, presets, models, datasets").set_defaults(fn=_list)
-    run_parser(sub.add_parser("run", help="run an experiment and write its run record"))
-    t = sub.add_parser("train", help="train any model/dataset; resumable from --out")
-    t.add_argument("--preset", default="paper", choices=PRESETS)
+    run_parser(keyed(sub, "run", help="run an experiment and write its run record"))
+    t = keyed(sub, "train", help="train any model/dataset; resumable from --out")
+    t.add_argument("--preset", default="paper", choices=PRESETS, help="the scale (`alexnet list`: what each sets)")
     t.set_defaults(fn=_train)
-    e = sub.add_parser("eval", help="evaluate a checkpoint (top-1/top-5 error)")
+    e = keyed(sub, "eval", help="evaluate a checkpoint (top-1/top-5 error)")
     e.add_argument("--checkpoint", required=True)
     crop = e.add_mutually_exclusive_group()
     crop.add_argument("--ten-crop", action="store_true", help="§4.1: 10 crops, softmax averaged")
     crop.add_argument("--center", action="store_true", help="a single centre crop")
     e.set_defaults(fn=_eval)
+    m = sub.add_parser("merge", help="join a column-split run's per-rank checkpoints into checkpoint.merged.pt")
+    m.add_argument("run_dir", help="the run's out= folder (checkpoint.pt, checkpoint.rank1.pt ...)")
+    m.set_defaults(fn=_merge)
     lay = sub.add_parser("layers", help="the layer table of a model")
     lay.add_argument("model", nargs="?", default="alexnet_paper")
     lay.add_argument("--channels", type=int, default=3)
@@ -189,14 +217,30 @@ def one_line(err: BaseException, known: tuple) -> str:
     return text if isinstance(err, known) else f"{type(err).__name__}: {text}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, rest = parser().parse_known_args(argv)
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, config keys in any of their three forms as `args.overrides`
+    (key=value); ConfigError for what is neither an option nor a key."""
+    p, argv = parser(), list(sys.argv[1:] if argv is None else argv)
+    sub = p._subparsers._group_actions[0].choices                  # command name -> its parser
+    command = next((a for a in argv if not a.startswith("-")), None)
+    own = {s for a in sub[command]._actions for s in a.option_strings} if command in sub else set()
+    args, rest = p.parse_known_args(config_args(argv, own))
     unknown = [a for a in rest if "=" not in a]
+    if unknown and unknown[0].startswith("--"):
+        raise unknown_key(unknown[0][2:].partition("=")[0].replace("-", "_"))
     if unknown:
-        print(f"alexnet: unrecognised arguments {' '.join(unknown)} — config overrides are "
-              f"KEY=VALUE with keys: {', '.join(valid_keys())}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"unrecognised argument {unknown[0]!r}; config keys go as key=value, --key value "
+                          f"or --key=value ({HELP})")
     args.overrides = rest
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse(argv)
+    except ConfigError as err:
+        print(f"alexnet: {err}", file=sys.stderr)
+        return 2
     if getattr(args, "force", False):
         os.environ["ALEXNET_FORCE"] = "1"            # records.write reads it (run and bench)
     debug = args.debug or os.environ.get("ALEXNET_DEBUG") == "1"
@@ -209,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         usage, runtime = error_kinds()
-        print(f"alexnet: {one_line(err, usage + runtime)}", file=sys.stderr)
+        text = missing_module(err) if isinstance(err, ModuleNotFoundError) else None
+        print(f"alexnet: {text or one_line(err, usage + runtime)}", file=sys.stderr)
         return 2 if isinstance(err, usage) else getattr(err, "exit_code", 1)   # a stop: 143 / 130
 
 

@@ -3,7 +3,10 @@
     cfg = resolve("cpu", ["lr=0.02", "--epochs=3"])   # preset, then overrides, type-checked
 
 Every experiment starts from `Config()` (the paper), applies a base preset (`smoke`, `cpu`,
-`paper`), then the experiment's own preset, then the reader's overrides.
+`paper`), then the experiment's own preset, then the reader's overrides. On CUDA, `paper`
+then picks workers, precision and channels_last for the machine (`devices.cuda_speed`),
+those the experiment or the reader did not set. Each key's meaning is its field's metadata
+(`setting(default, meaning)`), which `alexnet train --help` prints: it cannot drift.
 """
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import dataclasses
 import json
 import math
 import os
-from dataclasses import dataclass, fields
+import sys
+from dataclasses import dataclass, field, fields
+from difflib import get_close_matches
 
 PRESETS = ("smoke", "cpu", "long", "regime", "paper")
 
@@ -20,65 +25,72 @@ class ConfigError(ValueError):
     """A bad key or value; the message says what would have been valid."""
 
 
+def setting(default, meaning: str):
+    """A Config field: its default and its one-line meaning (what `--help` prints)."""
+    return field(default=default, metadata=dict(meaning=meaning))
+
+
 @dataclass
 class Config:
     # --- what to train ---------------------------------------------------------------
-    model: str = "alexnet_paper"   # a name in alexnet.models.MODELS
-    dataset: str = "imagenet"      # synthetic | fashion_mnist | cifar10 | imagenet (ILSVRC-2012) | imagenet_sample (10 classes)
-    image_size: int = 227          # §3.5 says 224x224x3; 227 is what makes conv1 (11x11, stride 4) give 55x55
-    num_classes: int = 0           # 0: take it from the dataset
+    model: str = setting("alexnet_paper", "a name in alexnet.models.MODELS")
+    dataset: str = setting("imagenet", "what to train on: imagenet is ILSVRC-2012, imagenet_sample 10 of its classes, synthetic random images")
+    image_size: int = setting(227, "§3.5 says 224x224x3; 227 is what makes conv1 (11x11, stride 4) give 55x55")
+    num_classes: int = setting(0, "0: take it from the dataset")
     # --- §5 Details of learning ------------------------------------------------------
-    epochs: int = 90               # §5: "roughly 90 cycles through the training set"
-    batch_size: int = 128          # §5
-    lr: float = 0.01               # §5: initial learning rate 0.01
-    momentum: float = 0.9          # §5
-    weight_decay: float = 5e-4     # §5: 0.0005, "not merely a regularizer"
-    nesterov: bool = False
-    optimizer: str = "paper"       # paper: §5's update rule (PaperSGD) | sgd: torch.optim.SGD (equal at a constant lr)
-    schedule: str = "plateau"      # plateau (§5: ÷10 when val error stops improving) | step | cosine | constant | warmup_cosine (per step)
-    warmup_epochs: float = 0.0     # warmup_cosine: linear rise from 0 over this many epochs, then cosine to 0
-    label_smoothing: float = 0.0   # cross-entropy against (1 - e) one-hot + e/classes (0: the paper's plain loss)
-    lr_drops: int = 3              # §5: "reduced three times prior to termination"
-    patience: int = 2              # epochs without val improvement before a plateau drop
-    stop_after_drops: bool = False  # plateau: end the run once its lr_drops are done and the error stops improving (§5: "prior to termination")
-    step_every: int = 30           # step schedule: ÷10 every this many epochs (torchvision's recipe)
-    init: str = "paper"            # paper (§5: N(0, 0.01), biases 1/0) | kaiming | xavier (Glorot) | torch | vgg (N(0, 0.01), zero biases)
+    epochs: int = setting(90, "§5: \"roughly 90 cycles through the training set\"")
+    batch_size: int = setting(128, "§5: images per SGD step")
+    lr: float = setting(0.01, "§5: initial learning rate 0.01")
+    momentum: float = setting(0.9, "§5: SGD momentum")
+    weight_decay: float = setting(5e-4, "§5: 0.0005, \"not merely a regularizer\"")
+    nesterov: bool = setting(False, "Nesterov momentum (torch.optim.SGD's form); §5's momentum is the plain kind")
+    optimizer: str = setting("paper", "paper: §5's update rule (PaperSGD); sgd: torch.optim.SGD (equal at a constant lr)")
+    schedule: str = setting("plateau", "plateau: §5, ÷10 when val error stops improving; step, cosine, constant; warmup_cosine: per step")
+    warmup_epochs: float = setting(0.0, "warmup_cosine: linear rise from 0 over this many epochs, then cosine to 0")
+    label_smoothing: float = setting(0.0, "cross-entropy against (1 - e) one-hot + e/classes (0: the paper's plain loss)")
+    lr_drops: int = setting(3, "§5: \"reduced three times prior to termination\"")
+    patience: int = setting(2, "epochs without val improvement before a plateau drop")
+    stop_after_drops: bool = setting(False, "plateau: end the run once its lr_drops are done and the error stops improving (§5: \"prior to termination\")")
+    step_every: int = setting(30, "step schedule: ÷10 every this many epochs (torchvision's recipe)")
+    init: str = setting("paper", "weight init. paper: §5, N(0, 0.01), biases 1/0; xavier: Glorot; torch: torch's own; vgg: N(0, 0.01), zero biases")
     # --- architecture switches (the ablations) -----------------------------------------
-    activation: str = "relu"       # relu (§3.1) | tanh
-    lrn: bool = True               # §3.3
-    pool: str = "overlap"          # overlap: z=3, s=2 (§3.4) | plain: z=s=2
-    dropout: float = 0.5           # §4.2, in fc6 and fc7
-    dropout_style: str = "vanilla"  # §4.2: x0.5 at test | inverted (x2 at training, torch.nn.Dropout); every model with dropout
-    columns: int = 2               # §3.2: 2 columns (grouped convs) | 1 column, half the kernels
-    width: float = 1.0             # multiplies every conv width (CPU-scale nets)
+    activation: str = setting("relu", "the nonlinearity: relu (§3.1) or the saturating tanh it replaced")
+    lrn: bool = setting(True, "§3.3: local response normalisation after conv1 and conv2")
+    pool: str = setting("overlap", "max pooling. overlap: z=3, s=2 (§3.4); plain: z=s=2")
+    dropout: float = setting(0.5, "§4.2, in fc6 and fc7")
+    dropout_style: str = setting("vanilla", "vanilla: §4.2, outputs x0.5 at test; inverted: x2 at training (torch.nn.Dropout); every model with dropout")
+    columns: int = setting(2, "§3.2: 2 columns (grouped convs), or 1 column with half the kernels")
+    width: float = setting(1.0, "multiplies every conv width (CPU-scale nets)")
     # --- data -------------------------------------------------------------------------
-    data: str = ""                 # root; "" means $ALEXNET_DATA, else the repository's data/ (from any directory)
-    augment: str = "crop_flip"     # none | crop_flip (§4.1 first form) | crop_flip_pca (both forms)
-    pca_std: float = 0.1           # §4.1: alpha ~ N(0, 0.1)
-    train_limit: int = 0           # use only the first N training images (0: all)
-    val_limit: int = 0             # likewise for validation
-    workers: int = 0               # DataLoader worker processes for folder datasets
-    ten_crop: bool = False         # §4.1: evaluate on 10 crops, softmax averaged
-    mean_subtract: str = "image"   # §2: subtract the per-pixel mean image | channel: the per-channel mean
-    cache_images: int = 4000       # folders: hold decoded 256x256 images in RAM (~0.2 MB each) when train+val <= this
-    download: bool = False         # fetch a missing small dataset (Fashion-MNIST, CIFAR-10) into data=; never ImageNet
+    data: str = setting("", "root; \"\" means $ALEXNET_DATA, else the repository's data/ (from any directory)")
+    augment: str = setting("crop_flip", "training augmentation. crop_flip: §4.1's first form; crop_flip_pca: both forms")
+    pca_std: float = setting(0.1, "§4.1: alpha ~ N(0, 0.1)")
+    train_limit: int = setting(0, "use only the first N training images (0: all)")
+    val_limit: int = setting(0, "likewise for validation")
+    workers: int = setting(0, "DataLoader worker processes for folder datasets; `paper` on CUDA: from the core count unless set")
+    ten_crop: bool = setting(False, "§4.1: evaluate on 10 crops, softmax averaged")
+    mean_subtract: str = setting("image", "image: §2, subtract the per-pixel mean image; channel: the per-channel mean")
+    cache_images: int = setting(4000, "folders: hold decoded 256x256 images in RAM (~0.2 MB each) when train+val <= this")
+    download: bool = setting(False, "fetch a missing fashion_mnist, cifar10 or imagenet_sample (Imagenette) into the data root; never ImageNet")
     # --- speed ------------------------------------------------------------------------
-    device: str = "auto"           # auto | cpu | cuda | cuda:1 ...
-    precision: str = "fp32"        # fp32 | bf16 (autocast; also on CPUs with AVX-512 bf16) | fp16
-    channels_last: bool = False
-    compile: bool = False          # fused kernels: §3.3's LRN in C++ (built on first use) and fused SGD; off: the records' path
-    threads: int = 0               # torch intra-op threads (0: leave torch's default)
-    parallel: str = "auto"         # several devices: none | ddp | columns (§3.2's split) | weird_trick; auto: ddp under torchrun
+    device: str = setting("auto", "auto | cpu | cuda | cuda:1 ...")
+    precision: str = setting("fp32", "autocast dtype (bf16 also on CPUs with AVX-512 bf16); `paper` on CUDA: bf16 (fp16 + GradScaler before Ampere) unless set")
+    channels_last: bool = setting(False, "NHWC memory layout (oneDNN on CPUs, tensor cores on GPUs); `paper` on CUDA: on unless set")
+    fused: bool = setting(False, "fused kernels: §3.3's LRN in C++ (built on first use) and fused SGD; off: the records' path (was compile=)")
+    torch_compile: bool = setting(False, "torch.compile the model (PyTorch's graph compiler); untested on a GPU so far; slower than eager for training on the book's 2-core CPU")
+    threads: int = setting(0, "torch intra-op threads (0: leave torch's default)")
+    parallel: str = setting("auto", "several devices. columns: §3.2's split; weird_trick: Krizhevsky 2014; auto: ddp under torchrun")
     # --- bookkeeping ------------------------------------------------------------------
-    seed: int = 0
-    out: str = "runs/train"        # checkpoints and logs of `alexnet train`
-    max_steps: int = 0             # cap steps per epoch (0: a whole epoch); for smoke runs
-    checkpoint_every: int = 0      # also checkpoint every N steps within an epoch (0: per epoch)
-    progress: bool = True          # tqdm bars
-    keep_checkpoints: int = 2      # checkpoint.pt and the one before it (resume falls back to it if the last is corrupt)
-    max_loss_ratio: float = 10.0   # stop when the training loss stays above this x its first value (divergence)
-    tensorboard: bool = False      # also write TensorBoard scalars under out/ (pip extra `tensorboard`)
-    log_every: int = 50            # steps between TensorBoard training scalars
+    seed: int = setting(0, "the weights, the batch order, augmentation and dropout masks all derive from it")
+    out: str = setting("runs/train", "checkpoints and logs of `alexnet train`")
+    max_steps: int = setting(0, "cap steps per epoch (0: a whole epoch); for smoke runs")
+    checkpoint_every: int = setting(0, "also checkpoint every N steps within an epoch (0: per epoch)")
+    progress: bool = setting(True, "tqdm progress bars")
+    keep_checkpoints: int = setting(2, "checkpoint.pt and the one before it (resume falls back to it if the last is corrupt)")
+    max_loss_ratio: float = setting(10.0, "stop when the training loss stays above this x its first value (divergence)")
+    tensorboard: bool = setting(False, "also write TensorBoard scalars under out/ (pip extra `tensorboard`)")
+    log_every: int = setting(50, "steps between TensorBoard training scalars")
+
 
     def replace(self, **changes) -> "Config":
         return apply(self, changes)
@@ -141,10 +153,29 @@ BASE_PRESETS: dict[str, dict] = {
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+# Old names still read (records, checkpoints and commands written before the rename): old -> new.
+RENAMED = {"compile": "fused"}
+HELP = "`alexnet train --help` lists every key with its meaning"
 
 
 def valid_keys() -> list[str]:
     return [f.name for f in fields(Config)]
+
+
+def unknown_key(key: str) -> ConfigError:
+    """One line naming the nearest valid key (or, when none is near, all of them)."""
+    near = get_close_matches(key, valid_keys(), n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else f"valid keys: {', '.join(valid_keys())}"
+    return ConfigError(f"unknown config key {key!r} — {hint} ({HELP})")
+
+
+def renamed(changes: dict) -> dict:
+    """`changes` with old key names under their new ones (a new name given too wins)."""
+    out = {k: v for k, v in changes.items() if k not in RENAMED}
+    for old, new in RENAMED.items():
+        if old in changes:
+            out.setdefault(new, changes[old])
+    return out
 
 
 def _parse_bool(key: str, text: str) -> bool:
@@ -159,7 +190,7 @@ def _parse_bool(key: str, text: str) -> bool:
 def coerce(key: str, value):
     """Check `value` against the field's type (parsing strings) and its allowed choices."""
     if key not in FIELD_TYPES:
-        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+        raise unknown_key(key)
     kind = _TYPES[FIELD_TYPES[key]]
     if isinstance(value, str) and kind is not str:
         try:
@@ -179,51 +210,72 @@ def coerce(key: str, value):
     return value
 
 
-def check_range(key: str, value) -> None:
-    """ConfigError naming the key, the value and the allowed range when `value` is outside it
-    (NaN and infinities are never in range)."""
+def _bounds(key: str) -> tuple:
+    """RANGES[key] as (lo, lo is open, hi or None, hi is open)."""
     spec = RANGES[key]
     open_lo = spec[0] == "open"
     lo, *rest = spec[1:] if open_lo else spec
     open_hi = rest[0] == "open"
-    hi = rest[1] if open_hi else rest[0]
+    return lo, open_lo, rest[1] if open_hi else rest[0], open_hi
+
+
+def range_text(key: str) -> str:
+    """The allowed range as an inequality: `0.0 < lr <= 10.0`, `0 <= workers <= 256`."""
+    lo, open_lo, hi, open_hi = _bounds(key)
+    right = "" if hi is None else (f" < {hi}" if open_hi else f" <= {hi}")
+    return f"{lo} {'<' if open_lo else '<='} {key}{right}"
+
+
+def check_range(key: str, value) -> None:
+    """ConfigError naming the key, the value and the allowed range when `value` is outside it
+    (NaN and infinities are never in range)."""
+    lo, open_lo, hi, open_hi = _bounds(key)
     ok = math.isfinite(value) and (value > lo if open_lo else value >= lo)
     if hi is not None:
         ok = ok and (value < hi if open_hi else value <= hi)
     if not ok:
-        left = f"{lo} < " if open_lo else f"{lo} <= "
-        right = "" if hi is None else (f" < {hi}" if open_hi else f" <= {hi}")
-        raise ConfigError(f"{key}={value!r} is out of range: need {left}{key}{right}")
+        raise ConfigError(f"{key}={value!r} is out of range: need {range_text(key)}")
 
 
 def apply(cfg: Config, changes: dict) -> Config:
-    """A copy of `cfg` with `changes` applied, each key and value checked."""
-    checked = {k: coerce(k, v) for k, v in changes.items()}
+    """A copy of `cfg` with `changes` applied, each key and value checked (old names read
+    as their new ones)."""
+    checked = {k: coerce(k, v) for k, v in renamed(changes).items()}
     return dataclasses.replace(cfg, **checked)
 
 
 def parse_overrides(items: list[str]) -> dict:
-    """['--lr=0.1', 'epochs=3'] -> {'lr': '0.1', 'epochs': '3'} (values checked in `apply`)."""
+    """['--lr=0.1', 'epochs=3'] -> {'lr': '0.1', 'epochs': '3'} (values checked in `apply`);
+    an old key name is read as its new one, with a one-line note."""
     out = {}
     for item in items:
         text = item[2:] if item.startswith("--") else item
         if "=" not in text:
-            raise ConfigError(f"override {item!r} is not KEY=VALUE; valid keys: {', '.join(valid_keys())}")
+            raise ConfigError(f"override {item!r} is not KEY=VALUE ({HELP})")
         key, value = text.split("=", 1)
-        out[key.replace("-", "_")] = value
+        key = key.replace("-", "_")
+        if key in RENAMED:
+            print(f"alexnet: note: {key}= is now {RENAMED[key]}= ({key}= still works)", file=sys.stderr)
+        out[RENAMED.get(key, key)] = value
     return out
 
 
 def resolve(preset: str = "paper", overrides: list[str] | dict | None = None,
             experiment_preset: dict | None = None) -> Config:
-    """Config() (the paper) <- base preset <- experiment preset <- overrides."""
+    """Config() (the paper) <- base preset <- experiment preset <- overrides; then, for
+    `paper` on CUDA, the machine's speed settings for the keys neither of them set."""
     if preset not in BASE_PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     cfg = apply(Config(), BASE_PRESETS[preset])
     cfg = apply(cfg, experiment_preset or {})
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)
-    return check_together(apply(cfg, overrides or {}))
+    cfg = apply(cfg, overrides or {})
+    if preset == "paper":
+        from .devices import cuda_speed
+        chosen = set(renamed(experiment_preset or {})) | set(renamed(overrides or {}))
+        cfg = apply(cfg, cuda_speed(cfg, chosen))
+    return check_together(cfg)
 
 
 def check_together(cfg: Config) -> Config:

@@ -9,10 +9,15 @@ bf16 keeps fp32's exponent range, so its gradients need no scaling; fp16 does no
 small gradients underflow unless the loss is scaled (a GradScaler). GPUs before Ampere
 (V100, T4) have no bf16 arithmetic: asking for bf16 there gets fp16 and a scaler instead of
 torch's slow emulation. `VENDOR_PEAKS` holds the data-sheet peaks the book divides by.
+
+On CUDA the `paper` preset sets the speed keys by itself (`cuda_speed`): loader workers from
+the core count, bf16 (fp16 and a scaler before Ampere) and channels_last, each unless the
+experiment or the reader set it. CPU runs keep their presets' values.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 
 import torch
@@ -31,6 +36,29 @@ def cuda_bf16() -> bool:
         return bool(torch.cuda.is_bf16_supported(including_emulation=False))
     except TypeError:  # torch before 2.4 had no argument and no emulation
         return bool(torch.cuda.is_bf16_supported())
+
+
+def loader_workers() -> int:
+    """DataLoader workers per process: this process's CPU cores shared among the node's
+    processes (torchrun's LOCAL_WORLD_SIZE), less one for the process itself; 1 to 16."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:                                 # macOS, Windows
+        cores = os.cpu_count() or 1
+    local = max(int(os.environ.get("LOCAL_WORLD_SIZE") or 1), 1)
+    return max(1, min(16, cores // local - 1))
+
+
+def cuda_speed(cfg, chosen: set[str]) -> dict:
+    """The speed keys the `paper` preset chooses on CUDA, less those in `chosen` (set by the
+    experiment or the reader): workers so that JPEG decoding keeps up with the GPU, bf16
+    autocast (fp16 with a GradScaler where the GPU has no bf16) and channels_last (the layout
+    tensor-core convolutions read). On a CPU nothing: the records' settings stay as made."""
+    if pick_device(cfg).type != "cuda":
+        return {}
+    speed = dict(workers=loader_workers(), precision="bf16" if cuda_bf16() else "fp16",
+                 channels_last=True)
+    return {k: v for k, v in speed.items() if k not in chosen}
 
 
 def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:

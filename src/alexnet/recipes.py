@@ -31,9 +31,9 @@ WARMUP_RECIPES = {
 # `alexnet_small` (conv1 5x5 stride 1 where the paper's is 11x11 stride 4, half the kernels,
 # 1024-wide fc6/fc7, LRN, overlapping pools), 28x cheaper per image than alexnet_d2l at 224 —
 # trained with a linear warm-up then a cosine rate, per step (one cycle over the run), Nesterov
-# momentum, label smoothing 0.1, He init, bf16, and the fused kernels (compile=true).
+# momentum, label smoothing 0.1, He init, bf16, and the fused kernels (fused=true).
 MODERN_FASHION = dict(model="alexnet_small", image_size=28, lr=0.05, momentum=0.9, nesterov=True,
                       weight_decay=5e-4, init="kaiming", schedule="warmup_cosine", warmup_epochs=0.5,
-                      label_smoothing=0.1, augment="none", dropout=0.5, compile=True)
+                      label_smoothing=0.1, augment="none", dropout=0.5, fused=True)
 # At the `cpu` preset it sees all 60,000 training images, 4 epochs (the others: 45,000 x 2).
 MODERN_FASHION_CPU = dict(MODERN_FASHION, epochs=4, train_limit=0)

@@ -128,10 +128,10 @@ def ours_config(overrides, size, batch, recipe: str, **changes):
 
 def speed_part(overrides, log=print) -> list[dict]:
     """Each side's training examples/s at 224, in SPEED["rounds"] alternating turns. Ours is
-    the `cpu` preset's path (bf16, channels_last) with the fused kernels (compile=true)."""
+    the `cpu` preset's path (bf16, channels_last) with the fused kernels (fused=true)."""
     size, batch, steps, skip = (SPEED[k] for k in ("image_size", "batch_size", "steps", "warmup"))
     cfg = ours_config(overrides, size, batch, "d2l", epochs=1, max_steps=steps + skip, val_limit=batch,
-                      compile=True)
+                      fused=True)
     train_iter, test_iter = d2l_loaders(data_root(cfg), batch, size)
     data, rows = load_data(cfg), []
     common = dict(part="speed", image_size=size, batch_size=batch, steps=steps, epoch=1)

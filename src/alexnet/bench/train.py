@@ -5,7 +5,7 @@ CIFAR-size `alexnet_small` and Figure 1's `cifar4`), in fp32 and bf16 autocast, 
 default (NCHW) and the channels_last memory format: images/s of a training step (forward,
 backward, SGD update) and of an evaluation forward pass, on random inputs of the net's own
 size. At the paper's batch of 128 each net is also timed with the fused kernels
-(`compile=true`: the C++ LRN, fused SGD) beside the same step without them, in one run. Each
+(`fused=true`: the C++ LRN, fused SGD) beside the same step without them, in one run. Each
 speed is also given as GFLOP/s (the layer table's FLOPs; a training step counts as 3x the
 forward: the backward pass costs two forwards) and as a percentage of the peak measured
 on the spot with a large matmul / 1x1 convolution in the same precision
@@ -47,7 +47,7 @@ class Option(NamedTuple):
     """How a step runs: autocast precision, memory format, the fused kernels, torch threads."""
     precision: str
     channels_last: bool
-    compile: bool = False      # compile=true: §3.3's LRN as one C++ kernel per direction, fused SGD
+    compile: bool = False      # fused=true (the records' column keeps its old name, compile): §3.3's LRN in C++, fused SGD
     threads: int = 0           # torch intra-op threads; 0: the run's (all cores)
 
 
@@ -72,7 +72,7 @@ def random_batch(shape, classes: int, batch: int) -> tuple[torch.Tensor, torch.T
 
 def measure(model, xy: tuple, option: Option, steps: int = 3, warmup: int = 1) -> dict:
     """Images/s of a training step and of an evaluation pass for `model` on the batch `xy`
-    (the model's LRN layers already fused or not: `build_model` with compile=option.compile)."""
+    (the model's LRN layers already fused or not: `build_model` with fused=option.compile)."""
     device, precision = torch.device("cpu"), option.precision
     x, y = xy                                                       # (B, C, S, S), (B,)
     batch = len(y)
@@ -113,7 +113,7 @@ def bench_net(name: str, cfg, peaks: dict, steps: int, log=print) -> list[dict]:
     flops = forward_flops(build_model(net_cfg, classes, channels).eval(), (channels, side, side))
     runs = [(batch, o) for o in OPTIONS] + [(LARGE_BATCH, o) for o in LARGE_OPTIONS
                                             if batch != LARGE_BATCH or o not in OPTIONS]
-    setups = [(build_model(net_cfg.replace(compile=o.compile), classes, channels),
+    setups = [(build_model(net_cfg.replace(fused=o.compile), classes, channels),
                random_batch((channels, side, side), classes, b), o) for b, o in runs]
     turns = [[measure(*setup, steps) for setup in setups] for _ in range(ROUNDS)]
     rows = []
@@ -236,13 +236,13 @@ def targets(table: pd.DataFrame, best: dict) -> dict:
 
 def profile_net(cfg, peaks: dict, steps: int, name: str = PROFILED, log=print) -> pd.DataFrame:
     """`layer_profile` of `name` at LARGE_BATCH in each of LARGE_OPTIONS: fp32 NCHW, bf16 +
-    channels_last before the fused kernels and after (compile=true)."""
+    channels_last before the fused kernels and after (fused=true)."""
     channels, side, classes, _ = NETS[name]
     net_cfg = cfg.replace(model=name, image_size=side, init="kaiming")
     tables = []
     for option in [o for o in LARGE_OPTIONS if not o.threads]:
         xy = random_batch((channels, side, side), classes, LARGE_BATCH)
-        t = layer_profile(build_model(net_cfg.replace(compile=option.compile), classes, channels), xy, option,
+        t = layer_profile(build_model(net_cfg.replace(fused=option.compile), classes, channels), xy, option,
                           peaks[option.precision], steps)
         log(f"{name} per layer, batch {LARGE_BATCH}, {option}:\n" + t.round(2).to_string(index=False))
         tables.append(t.assign(model=name, batch=LARGE_BATCH))

@@ -13,8 +13,7 @@ from pathlib import Path
 from .. import parallel
 from ..training.checkpoint import CheckpointError, load_checkpoint_file
 
-MERGE = ('python -c "import sys; from alexnet.parallel import merge_checkpoints as m; '
-         'print(m(sys.argv[1]))" {folder}')
+MERGE = "alexnet merge {folder}"
 NAME = re.compile(r"checkpoint(?:\.rank\d+)?(\.prev\d*)?\.pt")     # a rank's file, of any generation
 
 

@@ -91,7 +91,7 @@ def local_response_norm(a: torch.Tensor, size: int = 5, alpha: float = 1e-4, bet
 
 def local_response_norm_fused(a: torch.Tensor, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
                               k: float = 2.0, groups: int = 1) -> torch.Tensor:
-    """The same, one C++ kernel per direction (`lrn_kernel`, compile=true) where it applies:
+    """The same, one C++ kernel per direction (`lrn_kernel`, fused=true) where it applies:
     channels_last CPU tensors, the kernel built; `local_response_norm` otherwise."""
     return _normalise(a, (size, alpha, beta, k, groups), fused=True)
 
@@ -119,7 +119,7 @@ class LocalResponseNorm(nn.Module):
                  groups: int = 1):
         super().__init__()
         self.size, self.alpha, self.beta, self.k, self.groups = size, alpha, beta, k, groups
-        self.fused = False            # `fuse(model)` (compile=true): the C++ kernel
+        self.fused = False            # `fuse(model)` (fused=true): the C++ kernel
 
     def forward(self, a: torch.Tensor, relu: bool = False) -> torch.Tensor:
         """LRN(a); with `relu`, LRN(max(a, 0)) — in one kernel when fused (`act_then_norm`)."""
@@ -131,7 +131,7 @@ class LocalResponseNorm(nn.Module):
 
 
 def fuse(model: nn.Module) -> nn.Module:
-    """compile=true: every LocalResponseNorm in `model` runs the fused kernel where it applies."""
+    """fused=true: every LocalResponseNorm in `model` runs the fused kernel where it applies."""
     for m in model.modules():
         if isinstance(m, LocalResponseNorm):
             m.fused = True

@@ -1,4 +1,4 @@
-"""§3.3's LRN as one fused C++ kernel per direction (`lrn_kernel.cpp`), for `compile=true`.
+"""§3.3's LRN as one fused C++ kernel per direction (`lrn_kernel.cpp`), for `fused=true`.
 
 The eager LRN (`lrn.py`) makes several passes over memory per call: a*a, the window sum,
 k + alpha*S, the power, the product, and as many again backwards. The fused kernel reads
@@ -36,7 +36,7 @@ def _module():
                     extra_cflags=["-O3", "-march=native", "-fno-math-errno", "-fopenmp"], extra_ldflags=["-fopenmp"])
     except Exception as e:  # any build failure: fall back, say so once
         first = (str(e).strip().splitlines() or [""])[0][:200]
-        warnings.warn(f"compile=true: the fused LRN kernel could not be built ({type(e).__name__}: {first}); "
+        warnings.warn(f"fused=true: the fused LRN kernel could not be built ({type(e).__name__}: {first}); "
                       "using the eager LRN instead", RuntimeWarning, stacklevel=2)
         return None
     finally:                                         # leave the process's PATH and logging as they were

@@ -20,7 +20,7 @@ def register(name: str, factory) -> None:
 def build_model(cfg, num_classes: int, in_channels: int):
     """The network `cfg.model` names, with the config's switches, initialised as `cfg.init`
     from `cfg.seed` (the same seed gives the same weights, whatever ran before); with
-    `cfg.compile`, its LRN layers use the fused kernel (`lrn_kernel`)."""
+    `cfg.fused`, its LRN layers use the fused kernel (`lrn_kernel`)."""
     import torch
     if cfg.model not in MODELS:
         raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(sorted(MODELS))}")
@@ -28,7 +28,17 @@ def build_model(cfg, num_classes: int, in_channels: int):
         torch.manual_seed(cfg.seed)
         model = MODELS[cfg.model](cfg, num_classes, in_channels)
         INITS[cfg.init](model)
-    if cfg.compile:
+    if cfg.fused:
         from .lrn import fuse
         fuse(model)
     return model
+
+
+def compiled(net, cfg):
+    """`net` under torch.compile with `cfg.torch_compile` (its forward traced into fused graphs
+    on the first call), else `net`. Call it on what runs the forward pass, not on what a
+    checkpoint saves: the compiled wrapper's state_dict keys carry an `_orig_mod.` prefix."""
+    if not cfg.torch_compile:
+        return net
+    import torch
+    return torch.compile(net)

@@ -62,7 +62,7 @@ class Column(nn.Module):
                 if isinstance(m, LocalResponseNorm) else nn.Identity())
         self.norm1, self.norm2 = norm(model.norm1), norm(model.norm2)
         for mine, theirs in ((self.norm1, model.norm1), (self.norm2, model.norm2)):
-            mine.fused = getattr(theirs, "fused", False)             # compile=true carries over
+            mine.fused = getattr(theirs, "fused", False)             # fused=true carries over
         self.pool1, self.pool2, self.pool5 = model.pool1, model.pool2, model.pool5
         self.act = model.act
         self.drop6 = Dropout(model.drop6.p, model.drop6.style)       # §4.2, the model's own style

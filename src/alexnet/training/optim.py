@@ -33,14 +33,14 @@ def make_optimizer(model: torch.nn.Module, cfg) -> torch.optim.Optimizer:
     biases = [p for p in model.parameters() if p.dim() <= 1]
     groups = [dict(params=weights, weight_decay=cfg.weight_decay), dict(params=biases, weight_decay=0.0)]
     if cfg.optimizer == "sgd":
-        return torch_sgd(groups, cfg.compile, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+        return torch_sgd(groups, cfg.fused, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
     if cfg.nesterov:
         raise ValueError("nesterov=true is a torch.optim.SGD option; use optimizer=sgd with it")
     return PaperSGD(groups, lr=cfg.lr, momentum=cfg.momentum)
 
 
 def torch_sgd(groups, fused: bool = False, **kw) -> torch.optim.SGD:
-    """torch.optim.SGD; `fused` (compile=true) uses its fused kernel, one pass over each tensor
+    """torch.optim.SGD; `fused` (fused=true) uses its fused kernel, one pass over each tensor
     for decay, momentum and update: ~4x faster than the per-tensor loop on a CPU and equal to
     it up to rounding (it fuses multiply-adds; tested to 1e-15 in float64), falling back to
     the loop where this torch or device has none. Off by default: the committed records were
