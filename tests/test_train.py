@@ -14,8 +14,8 @@ def weights(model):
 
 
 # the records' path, and the modern warm-up recipe's pieces: a per-step schedule, label
-# smoothing, the fused kernels (compile=true: C++ LRN on channels_last, fused SGD)
-MODERN = ["schedule=warmup_cosine", "warmup_epochs=1", "label_smoothing=0.1", "compile=true", "channels_last=true"]
+# smoothing, the fused kernels (fused=true: C++ LRN on channels_last, fused SGD)
+MODERN = ["schedule=warmup_cosine", "warmup_epochs=1", "label_smoothing=0.1", "fused=true", "channels_last=true"]
 
 
 @pytest.mark.parametrize("extra", [[], MODERN], ids=["plain", "modern"])
@@ -128,3 +128,44 @@ def test_plateau_stops_after_its_drops_when_asked():
     assert not Schedule(cfg.replace(stop_after_drops=False)).done()
     r = train(cfg.replace(epochs=20, lr=1e-9), log=lambda *a: None)   # a rate too small to improve anything
     assert len(r.history) < 20 and sum(b["lr"] < a["lr"] for a, b in zip(r.history, r.history[1:])) == 2
+
+
+def test_a_stop_during_the_evaluation_ends_it_and_resumes_equal(tmp_path, monkeypatch):
+    """Issue 24: a SIGTERM that comes while an epoch is evaluated (50,000 images, or ten crops
+    of them, outlast torchrun's grace period) stops the evaluation at the next batch; the
+    epoch's training is saved and only its evaluation reruns on resume."""
+    cfg = resolve("smoke", ["epochs=3"])
+    straight = train(cfg, out_dir=tmp_path / "a", log=lambda *_: None)
+
+    import alexnet.training.loop as T
+    real, seen = T.evaluate, {"calls": 0, "batches": 0}
+
+    def stop_in_the_second_evaluation(net, batches, *args, **kw):
+        seen["calls"] += 1
+
+        def counted():
+            for b in batches:
+                seen["batches"] += 1
+                yield b
+        if seen["calls"] == 2:
+            T_run_stop["flag"].requested = True      # as SIGTERM would, mid-evaluation
+        return real(net, counted(), *args, **kw)
+    T_run_stop = {}
+    real_build = T._build
+
+    def build(*args, **kw):
+        run = real_build(*args, **kw)
+        T_run_stop["flag"] = run.stop
+        return run
+    monkeypatch.setattr(T, "evaluate", stop_in_the_second_evaluation)
+    monkeypatch.setattr(T, "_build", build)
+    with pytest.raises(Interrupted, match="evaluation of epoch 2"):
+        train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
+    batches_before = seen["batches"]
+    monkeypatch.setattr(T, "evaluate", real)
+    assert pd.read_csv(tmp_path / "b" / "metrics.csv").epoch.tolist() == [1]
+    resumed = train(cfg, out_dir=tmp_path / "b", log=lambda *_: None)
+    a, b = weights(straight.model), weights(resumed.model)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["val_top1_err"] for r in resumed.history] == [r["val_top1_err"] for r in straight.history]
+    assert batches_before == len(list(straight.data.val.batches(0)))   # epoch 2's: none ran

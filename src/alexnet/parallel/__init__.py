@@ -7,7 +7,7 @@
     net = wrap(model, d)                   # DDP / a column / the weird trick / the model itself
     train_loader = shard(data.train, d)    # this rank's rows of every batch (data-parallel modes)
     val = reduce_eval(evaluate(net, shard(data.val, d).batches(e), ...), d)   # exact, no padding
-    d.any(stop.requested)                  # every rank stops at the same step
+    d.most(stop.signum)                    # every rank stops at the same step (the signal)
 
 Modes (config key `parallel`): none, ddp, columns (two processes, or one process with two
 devices), weird_trick; auto = ddp under torchrun, none otherwise.

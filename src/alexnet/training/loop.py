@@ -34,12 +34,12 @@ from ..data import DataBundle, load_data
 from ..data.loader import step_seed
 from ..devices import autocast_dtype, needs_grad_scaler, pick_device
 from ..evaluation.metrics import autocast, evaluate
-from ..models import build_model
+from ..models import build_model, compiled
 from . import checkpoint
 from .guard import DivergedLoss, Guard, NonFiniteLoss
 from .monitor import Monitor, epoch_row
 from .optim import make_optimizer
-from .progress import Estimate, StopSignal
+from .progress import Estimate, StopSignal, Stopped, until_stopped
 from .schedule import Schedule
 
 __all__ = ["DivergedLoss", "Interrupted", "NonFiniteLoss", "TrainResult", "make_optimizer",
@@ -152,8 +152,13 @@ def run_epoch(run: Run, epoch: int, start: int, totals: dict) -> dict:
     t0, before = time.perf_counter(), totals["n"].clone()  # before: images of the epoch before a resume
     totals = train_epoch(run, epoch, start, totals)
     seconds = time.perf_counter() - t0
-    val = parallel.reduce_eval(evaluate(run.net, run.data.val.batches(epoch), run.device, cfg.precision,
-                                        cfg.channels_last), run.dist)
+    try:
+        val = evaluate(run.net, until_stopped(run.data.val.batches(epoch), lambda: run.dist.most(run.stop.signum)),
+                       run.device, cfg.precision, cfg.channels_last)
+    except Stopped:                                        # the epoch's training is kept; only
+        save(run, epoch, run.steps, totals)                # its evaluation reruns on resume
+        halt(run, run.dist.most(run.stop.signum), f"the evaluation of epoch {epoch + 1}")
+    val = parallel.reduce_eval(val, run.dist)
     seen = parallel.reduce_totals({**totals, "before": before}, run.dist)   # every rank's images
     row = epoch_row(epoch, run.opt.param_groups[0]["lr"], seen, val, seconds,   # lr: the last step's
                     ran=int(seen["n"] - seen["before"]))    # images/s: of the steps run just now
@@ -218,7 +223,7 @@ def _train(cfg: Config, dist, data: DataBundle, out_dir, log) -> TrainResult:
                 if run.schedule.done():                 # §5: "reduced three times prior to termination"
                     break
                 totals = run_epoch(run, epoch, step0 if epoch == epoch0 else 0, totals)
-                stop = run.dist.most(run.stop.signum)       # came during the evaluation: saved just now
+                stop = run.dist.most(run.stop.signum)       # came after the last step: saved just now
                 if stop and epoch + 1 < cfg.epochs:
                     halt(run, stop, f"the end of epoch {epoch + 1}")
             state = "finished"
@@ -241,7 +246,7 @@ def _build(cfg: Config, dist, data: DataBundle, out_dir, log) -> Run:
     net = parallel.wrap(model, dist)                        # DDP, a column, ... or `model`
     mine = parallel.shard_data(data, dist)                  # this rank's rows of each batch
     steps = min(len(data.train), cfg.max_steps) if cfg.max_steps else len(data.train)
-    run = Run(cfg, parallel.unwrap(net), net, make_optimizer(net, cfg),
+    run = Run(cfg, parallel.unwrap(net), compiled(net, cfg), make_optimizer(net, cfg),   # torch_compile=true
               Schedule(cfg), mine, dist, dist.checkpoint(out_dir), log, steps, check_every(dist.device))
     run.scaler = torch.amp.GradScaler(dist.device.type, enabled=needs_grad_scaler(
         dist.device, autocast_dtype(dist.device, cfg.precision)))

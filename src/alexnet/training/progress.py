@@ -46,6 +46,20 @@ class StopSignal:
             signal.signal(sig, handler)
 
 
+class Stopped(Exception):
+    """A stop came while `until_stopped` was iterating."""
+
+
+def until_stopped(batches, signalled):
+    """`batches`, ended by Stopped once `signalled()` (asked before each batch, on every rank
+    alike) is nonzero: an evaluation of 50,000 images, or ten crops of them, must not outlast
+    a launcher's grace period (torchrun's SIGKILL follows its SIGTERM)."""
+    for batch in batches:
+        if signalled():
+            raise Stopped
+        yield batch
+
+
 def _acts(sig) -> bool:
     """Whether `sig` would do anything now: a Python handler, or a default that kills."""
     handler = signal.getsignal(sig)
