@@ -137,8 +137,12 @@ def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict
         return {**out, "scale": f"damaged record: {err}"}
     if rec is None or c.effect is None:
         return {**out, "scale": "needs ImageNet / a GPU" if not c.experiment else "no record yet"}
+    try:
+        values = effects(c, rec)
+    except KeyError as err:                                # a record made before the claim's design
+        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): "
+                                f"alexnet run {c.experiment} --preset {rec.preset} --force"}
     passed, regime = gate(c, rec)
-    values = effects(c, rec)
     return {**out, "ours": ours(values, c.unit), "scale": scale_text(rec), "regime": regime,
             "verdict": stats.verdict(values, c.size, margin=c.margin, regime=passed)}
 

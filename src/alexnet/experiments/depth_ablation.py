@@ -70,7 +70,8 @@ EXPERIMENT = Experiment(
     # 8 points, too early and too noisy to compare depths.
     presets=dict(smoke=presets.SMOKE_SMALL, paper=presets.IMAGENET,
                  cpu=dict(presets.CIFAR_SMALL, epochs=6, train_limit=8000, val_limit=5000, lrn=False),
-                 long=dict(presets.LONG_SMALL, lrn=False)),
-    seeds={"smoke": [0], "cpu": [0, 1, 2], "long": [0, 1], "paper": [0]},
+                 long=dict(presets.LONG_SMALL, lrn=False),
+                 regime=dict(presets.REGIME_SMALL, lrn=False)),     # issue 25: converged, >= 4 seeds
+    seeds={"smoke": [0], "cpu": [0, 1, 2], "long": [0, 1], "regime": [0, 1, 2, 3], "paper": [0]},
     claims=(Claim("depth", "Removing a middle conv layer costs ~2% top-1 (§7)", "≈2 top-1", "depth", _depth,
                   PAPER_TOP1_LOSS, regime=Regime()),))

@@ -55,8 +55,9 @@ EXPERIMENT = Experiment(
     presets=dict(smoke=dict(presets.SMOKE_CIFAR_ALEXNET, epochs=2),
                  cpu=dict(presets.CIFAR_ALEXNET, dropout=0.5, augment="crop_flip", schedule="cosine", epochs=8,
                           train_limit=4000, val_limit=2000),
-                 long=dict(presets.LONG_ALEXNET, dropout=0.5, augment="crop_flip", schedule="cosine")),
-    seeds={"smoke": [0], "cpu": [0, 1, 2], "long": [0, 1, 2]}, variants=VARIANTS,
+                 long=dict(presets.LONG_ALEXNET, dropout=0.5, augment="crop_flip", schedule="cosine"),
+                 regime=dict(presets.REGIME_ALEXNET, dropout=0.5, augment="crop_flip")),   # issue 25
+    seeds={"smoke": [0], "cpu": [0, 1, 2], "long": [0, 1, 2], "regime": [0, 1, 2, 3, 4]}, variants=VARIANTS,
     claims=(Claim("weight_decay", "Weight decay lowers the training error (§5)",
                   "\"reduces the model's training error\"", "learning", values("clean_train_err_gain"),
                   regime=Regime()),))
