@@ -1,15 +1,29 @@
-"""The rendered book (when `make book` has built it): no page shows stderr, a traceback, or
-a path of the machine that built it; math is served from the build, not a CDN."""
+"""The rendered book (when `make book` has built it, with data: .ci/run sets ALEXNET_DATA): no
+page shows stderr, a traceback, an object's repr, build wording or a path of the machine that
+built it; math is served from the build, not a CDN; chapters are numbered, end with exercises,
+and show each figure once, at 2x density (issues 26 and 27)."""
+import hashlib
+import json
 import re
+import struct
 
 import pytest
+import yaml
 
 from conftest import ROOT
 
 HTML = ROOT / "_build" / "html"
-PAGES = sorted((HTML / "chapters").glob("*.html")) + sorted((HTML / "book").glob("*.html"))
+CHAPTERS = sorted((HTML / "chapters").glob("*.html"))
+PAGES = CHAPTERS + sorted((HTML / "book").glob("*.html"))
 # Words that mean a page shows something it should not (in the text a reader sees).
-FORBIDDEN = ("stderr", "Traceback", "/work/", "/root/", "/home/")
+FORBIDDEN = ("stderr", "Traceback", "/work/", "/root/", "/home/",
+             "IPython.core.display", "workplace", "Workplace")
+# A path on the machine that built the page: a cache folder under some absolute folder
+# (".../.cache/alexnet/imagenet-stats-<hash>.pt"; "~/.cache/alexnet" in prose is fine), or any
+# object's default repr ("<... object at 0x7f...>").
+LEAKS = re.compile(r"[^~\s>]/\.cache/|\bobject at 0x[0-9a-f]+")
+# The main column's widest figure in CSS pixels (_static/custom.css: 60rem less 2 x 2rem padding).
+COLUMN_PX = 896
 
 
 def visible(page) -> str:
@@ -25,7 +39,7 @@ def test_page_is_clean(page):
     html = page.read_text(encoding="utf-8")
     assert 'class="output stderr"' not in html
     text = visible(page)
-    found = [w for w in FORBIDDEN if w in text]
+    found = [w for w in FORBIDDEN if w in text] + LEAKS.findall(text)
     assert not found, f"{page.name} shows {found}"
 
 
@@ -67,3 +81,114 @@ def test_no_unmarked_verdict_phrase_on_a_page():
         text = re.sub(r"<table.*?</table>", "", text, flags=re.S)       # the legend's table
         found = [p for p in phrases if p in re.sub(r"<[^>]+>", " ", text) and page.stem != "scorecard"]
         assert not found, f"{page.name} words a verdict outside a row: {found}"
+
+
+def article(page) -> str:
+    """The page's main text (no sidebars, header or footer)."""
+    html = page.read_text(encoding="utf-8")
+    start = html.index('<article class="bd-article"')
+    return html[start:html.index("</article>", start)]
+
+
+def numbered_chapters() -> list[str]:
+    """The docnames _toc.yml numbers (its parts with `numbered: true`)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]]
+
+
+@pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first")
+def test_chapters_are_numbered_across_parts():
+    """Issue 26: numbered chapters, 1, 2, 3 ... in _toc.yml's order, not restarting per part."""
+    names = numbered_chapters()
+    assert len(names) >= 10, "_toc.yml numbers no part"
+    numbers = []
+    for name in names:
+        h1 = re.search(r"<h1>(.*?)</h1>", article(HTML / f"{name}.html"), flags=re.S).group(1)
+        number = re.search(r'<span class="section-number">(\d+)\. </span>', h1)
+        assert number, f"{name} has no chapter number"
+        numbers.append(int(number.group(1)))
+    assert numbers == list(range(1, len(names) + 1)), numbers
+
+
+def images(page):
+    """(file, CSS width or None) of every raster image the page shows from _images/."""
+    for tag in re.findall(r"<img\b[^>]*>", article(page)):
+        src = re.search(r'src="(?:\.\./)*(_images/[^"]+\.(?:png|jpe?g))"', tag)
+        if src:
+            width = re.search(r'(?:style="[^"]*\bwidth:\s*|\bwidth=")(\d+(?:\.\d+)?)(?:px)?', tag)
+            yield HTML / src.group(1), (float(width.group(1)) if width else None)
+
+
+def pixel_width(path) -> int:
+    """A PNG's or JPEG's width in pixels, from its header."""
+    data = path.read_bytes()
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return struct.unpack(">I", data[16:20])[0]
+    i = 2
+    while i < len(data):                                  # JPEG: walk the markers to a frame header
+        marker, size = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            return struct.unpack(">H", data[i + 7:i + 9])[0]
+        i += 2 + size
+    raise ValueError(f"{path.name}: not a PNG or JPEG")
+
+
+@pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first")
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_figures_are_sharp_on_a_high_dpi_screen(page):
+    """Issue 26: every raster figure has at least 2 pixels per CSS pixel where it is shown
+    (its CSS width, or the column's when it is wider than the column)."""
+    blurry = []
+    for path, width in images(page):
+        shown = min(width or pixel_width(path), COLUMN_PX)
+        if pixel_width(path) < 2 * shown:
+            blurry.append(f"{path.name[:12]} ({pixel_width(path)} px shown {shown:.0f} px wide)")
+    assert not blurry, f"{page.name}: figures below 2x density: {blurry}"
+
+
+@pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first")
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_no_figure_is_printed_twice(page):
+    """Issue 27: the same image (same bytes) appears once on a page."""
+    seen = {}
+    for path, _ in images(page):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        seen[digest] = seen.get(digest, 0) + 1
+    twice = [d[:12] for d, n in seen.items() if n > 1]
+    assert not twice, f"{page.name} prints figures {twice} more than once"
+
+
+@pytest.mark.skipif(not CHAPTERS, reason="no built book: run `make book` first")
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_ends_with_exercises(page):
+    """Issue 27: each chapter's last section is its exercises (d2l's and fastbook's habit)."""
+    headings = re.findall(r"<h2>(.*?)</h2>", article(page), flags=re.S)
+    assert headings, f"{page.name} has no sections"
+    last = re.sub(r"<[^>]+>", "", re.sub(r'<a class="headerlink".*?</a>', "", headings[-1])).strip()
+    assert re.sub(r"^[\d.]+\s*", "", last).startswith("Exercises"), f"{page.name} ends with {last!r}"
+
+
+def output_text(nb: dict) -> str:
+    """Every text a notebook's outputs carry (streams, plain text, HTML, Markdown; no images)."""
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            parts.append("".join(out.get("text", "")))
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/"):
+                    parts.append("".join(value))
+    return "\n".join(parts)
+
+
+@pytest.mark.skipif(not CHAPTERS, reason="no built book: run `make book` first")
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.stem)
+def test_each_chapter_downloads_as_an_executed_notebook(page):
+    """Issue 26: the download menu offers the chapter as an executed .ipynb (book/_ext), whose
+    outputs, hidden ones included, show no path of the machine that built it."""
+    link = f"../_sources/chapters/{page.stem}.ipynb"
+    assert f'href="{link}"' in page.read_text(encoding="utf-8"), f"{page.name} offers no .ipynb"
+    nb = json.loads((page.parent / link).read_text(encoding="utf-8"))
+    assert any(c.get("outputs") for c in nb["cells"]), f"{page.stem}.ipynb was not executed"
+    text = output_text(nb)
+    found = [w for w in ("/work/", "/root/", "/home/") if w in text] + LEAKS.findall(text)
+    assert not found, f"{page.stem}.ipynb shows {found}"

@@ -16,6 +16,7 @@ from .training.checkpoint import load_checkpoint
 
 def visualize(what: str, checkpoint, out, overrides: list[str] | None = None) -> list[Path]:
     """Write `what`'s PNG into the folder `out`; the paths written."""
+    from .plots import DENSITY, DPI
     from .plots.learned import kernels_figure
     cfg, model = load_checkpoint(checkpoint, overrides)
     out = Path(out)
@@ -27,7 +28,7 @@ def visualize(what: str, checkpoint, out, overrides: list[str] | None = None) ->
         figs = {f"{what}.png": _figure4(what, cfg, model, checkpoint)}
     paths = []
     for name, fig in figs.items():
-        fig.savefig(out / name, bbox_inches="tight")
+        fig.savefig(out / name, bbox_inches="tight", dpi=DENSITY * DPI)   # 2x, as in the book
         paths.append(out / name)
     return paths
 
