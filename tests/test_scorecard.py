@@ -133,3 +133,17 @@ def test_no_chapter_words_a_verdict_its_own_way():
 def test_records_stay_json(tmp_path):
     _fake_pooling(tmp_path, [0.3], [0.3], seeds=((0,), (0,)))
     assert json.loads((tmp_path / "pooling" / "long" / "summary.json").read_text())["variants"]
+
+
+def test_a_grown_record_costs_its_batches_not_the_gaps_between_them(tmp_path):
+    """A record grown seed by seed over days: its CPU-hours are the sum of its batches'
+    (threads x wall time), not its first start to its last end."""
+    batch = lambda day, hours, threads: {"started_utc": f"2026-01-0{day}T00:00:00Z",   # noqa: E731
+                                         "ended_utc": f"2026-01-0{day}T0{hours}:00:00Z", "threads": threads}
+    records.write("pooling", "regime", config={"base": {}}, metrics=pd.DataFrame(_epoch_rows([0.01], 0.3)),
+                  summary={}, provenance={"started_utc": "2026-01-01T00:00:00Z", "ended_utc": "2026-01-03T02:00:00Z",
+                                          "hardware": {"torch_threads": 1},
+                                          "batches": [batch(1, 1, 1), batch(3, 2, 2)]}, root=tmp_path)
+    hours = scorecard.cpu_hours(tmp_path).set_index("record")
+    assert hours.hours["pooling/regime"] == 3.0 and hours.cpu_hours["pooling/regime"] == 5.0
+    assert scorecard.campaign_hours(tmp_path).startswith("5.0 CPU-hours over 1 regime records")

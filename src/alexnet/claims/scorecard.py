@@ -182,18 +182,33 @@ def tally(card: pd.DataFrame) -> str:
     return f"{len(emp)} empirical claims: {parts}; {len(chk)} code checks exact"
 
 
+def _hours(start: str, end: str) -> float:
+    t0, t1 = (datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ") for t in (start, end))
+    return (t1 - t0).total_seconds() / 3600
+
+
 def cpu_hours(root=None) -> pd.DataFrame:
     """Wall-clock hours and CPU-hours (hours x torch threads) of every committed record, from
-    its provenance (start and end times, threads)."""
+    its provenance: summed over its batches of seeds where it grew by seed (the gaps between
+    batches are not counted), else its start and end times."""
     rows = []
     for path in sorted(Path(root or records.results_root()).glob("*/*/provenance.json")):
         p = json.loads(path.read_text())
-        start, end = (datetime.strptime(p[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc"))
-        hours = (end - start).total_seconds() / 3600
         threads = p.get("hardware", {}).get("torch_threads") or 1
+        batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in p.get("batches", [])] \
+            or [(p["started_utc"], p["ended_utc"], threads)]
+        hours = sum(_hours(a, b) for a, b, _ in batches)
         rows.append(dict(record=f"{path.parent.parent.name}/{path.parent.name}", hours=hours,
-                         threads=threads, cpu_hours=hours * threads))
+                         threads=threads, cpu_hours=sum(_hours(a, b) * t for a, b, t in batches)))
     return pd.DataFrame(rows)
+
+
+def campaign_hours(root=None) -> str:
+    """The campaign's cost so far (issue 25), measured: CPU-hours of the `regime` records."""
+    hours = cpu_hours(root)
+    regime = hours[hours.record.str.endswith("/regime")] if len(hours) else hours
+    return (f"{regime.cpu_hours.sum():.1f} CPU-hours over {len(regime)} regime records "
+            f"({hours.cpu_hours.sum():.1f} CPU-hours for all {len(hours)} committed records)")
 
 
 def tag(claim_id: str, verdict: str) -> str:
