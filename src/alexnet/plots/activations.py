@@ -62,8 +62,7 @@ def figure1(record, ax=None):
     ax.set_ylim(0, None)
     ax.legend()
     if fig is not None:
-        caption(fig, record, "Running training error per epoch, each activation at its best swept "
-                             "rate; one line per seed.")
+        caption(fig, record)
         fig.tight_layout()
     return fig
 
@@ -146,7 +145,7 @@ def lrn_time_figure(record):
                label="LRN left to autograd")
         ax.set_title(model, fontsize=9), ax.set_ylabel("ms, forward + backward")
         ax.legend(fontsize=8)
-    caption(fig, record, "Orange: LRN layers (solid: analytic backward; hatched: autograd). Blue: convolutions.")
+    caption(fig, record)
     fig.tight_layout()
     return fig
 
@@ -168,8 +167,7 @@ def figure1_vs_paper(record):
                 label=f"paper: {'ReLU' if act == 'relu' else 'tanh'} reaches {target:.0%} (~{epochs} epochs)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    caption(fig, record, "Running training error per epoch at each activation's best swept rate; "
-                         "triangles: where the paper's Figure 1 lines reach 25%.")
+    caption(fig, record)
     return fig
 
 
@@ -197,8 +195,7 @@ def saturation_figure(record):
     for ax in (ax1, ax2, ax3):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
-    caption(fig, record, "Shares measured after every epoch on one fixed batch of training images, "
-                         "mean over conv1–conv3.")
+    caption(fig, record)
     return fig
 
 

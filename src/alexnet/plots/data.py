@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import CYCLE, figure
+from . import CYCLE, caption, figure
 
 
 def to_hwc(img) -> np.ndarray:
@@ -80,21 +80,36 @@ def class_balance(counts: dict[str, list[int]], names: dict[str, list[str]]):
     return fig
 
 
-def bench_figure(table):
-    """images/s per pipeline (log scale), ours beside the usual recipe, per family."""
+def bench_figure(table, record=None):
+    """images/s per pipeline, one panel per family on its own linear axis (the families differ
+    a hundredfold, the pipelines within one only a few times), ours blue beside the usual
+    recipe, each bar labelled with its rate."""
+    from textwrap import fill
     fams = list(dict.fromkeys(table.family))
-    fig, axes = figure(len(fams), 1, width=3.5 * len(fams), height=3.0, squeeze=False)
+    sizes = [int((table.family == f).sum()) for f in fams]
+    fig, axes = figure(1, len(fams), width=7.2, height=0.9 + 0.34 * sum(sizes) + 0.45 * len(fams), squeeze=False,
+                       gridspec_kw=dict(height_ratios=sizes))
     for ax, fam in zip(axes.flat, fams):
         rows = table[table.family == fam]
-        labels = [f"{'ours' if p.startswith('ours') else 'recipe'}"
-                  f"{', RAM' if 'RAM' in p else ''}\n{w} workers" for p, w in zip(rows.pipeline, rows.workers)]
-        colors = [CYCLE[0] if p.startswith("ours") else CYCLE[3] for p in rows.pipeline]
-        ax.barh(range(len(rows)), rows.images_per_s, color=colors)
-        ax.set_yticks(range(len(rows)), labels, fontsize=7)
-        ax.set_xscale("log"), ax.set_title(fam, fontsize=9), ax.set_xlabel("images/s")
+        ours = rows.pipeline.str.startswith("ours")
+        labels = [fill(f"{p.split(': ', 1)[-1]}, {w} worker{'' if w == 1 else 's'}", 40)
+                  for p, w in zip(rows.pipeline, rows.workers)]
+        ax.barh(range(len(rows)), rows.images_per_s, color=[CYCLE[0] if o else CYCLE[3] for o in ours], height=0.7)
+        for i, v in enumerate(rows.images_per_s):
+            ax.text(v, i, f" {v:,.0f}", va="center", fontsize=7.5)
+        ax.set_yticks(range(len(rows)), labels, fontsize=7.5)
+        ax.set_xlim(0, 1.18 * rows.images_per_s.max())
+        ax.set_title(FAMILIES.get(fam, fam), fontsize=9, loc="left")
+        ax.grid(axis="y", visible=False)
         ax.invert_yaxis()
+    axes.flat[-1].set_xlabel("images per second (blue: ours; orange: the usual recipe)")
     fig.tight_layout()
+    caption(fig, record)
     return fig
+
+
+FAMILIES = {"imagenet_jpeg": "ImageNet sample: JPEG folders, 224×224 crops",
+            "fashion_mnist": "Fashion-MNIST resized to 224×224", "cifar10": "CIFAR-10: 32×32, crops and flips"}
 
 
 def ablation_curves(metrics, variants, column: str = "val_top1_err"):
@@ -128,22 +143,48 @@ def missing_note(root) -> str:
     if not missing:
         return ""
     return (f"**Data not found:** {', '.join(missing)} is not under the data root (`$ALEXNET_DATA`, else the "
-            "repository's `data/`). `make data` lays out the offline copies (see *How to run*); the figures "
+            "repository's `data/`). `make data` lays out the offline copies or downloads the sets "
+            "(see *How to run*); the figures "
             "that need the images are left out and the numbers come from the committed record.")
 
 
-def natural_steps(folder, wnids) -> list:
-    """§2's two steps on full-resolution photos, one figure each: the photo, its shorter side
-    rescaled to 256, and the central 256x256 crop ([] without the photos)."""
+def natural_steps(folder, wnids):
+    """§2's two steps on full-resolution photos, one row each: the photo, its shorter side
+    rescaled to 256, and the central 256x256 crop, panels at their true relative sizes (None
+    without the photos)."""
     from ..data.images import center_crop, decode, list_images, resize_short_side
-    figs = []
-    for wnid in wnids if folder.is_dir() else ():
+    if not folder.is_dir():
+        return None
+    fig, ax = figure(width=7.8, height=2.7 * len(wnids))
+    ax.remove()
+    for row, wnid in zip(fig.subfigures(len(wnids), 1), wnids):
         path = list_images(folder / wnid)[0]
         photo = decode(path)                                        # uint8 (3, H, W), RGB
         short = resize_short_side(photo, 256)
-        figs.append(steps_figure([(path.stem.split("_", 1)[1].replace("_", " "), photo),
-                                  ("shorter side → 256", short), ("central 256×256", center_crop(short, 256))]))
-    return figs
+        steps = [(path.stem.split("_", 1)[1].replace("_", " "), photo), ("shorter side → 256", short),
+                 ("central 256×256", center_crop(short, 256))]
+        axes = row.subplots(1, 3, gridspec_kw=dict(width_ratios=[img.shape[-1] for _, img in steps]))
+        for ax, (title, img) in zip(axes, steps):
+            show(ax, img, title)
+            ax.set_xlabel(f"{img.shape[-1]}×{img.shape[-2]}", fontsize=8)
+    return fig
+
+
+def class_grids(*datasets, size: float = 0.78):
+    """One training image of each class of each dataset, a row of ten per dataset (None when
+    none is loaded)."""
+    loaded = [d for d in datasets if d is not None]
+    if not loaded:
+        return None
+    images, titles = [], []
+    for data in loaded:
+        labels = data.train.labels.numpy()
+        images += [data.train.images[int(np.flatnonzero(labels == c)[0])] for c in range(len(data.classes))]
+        titles += [c[:12] for c in data.classes]
+    fig = image_grid(images, titles, ncols=10, size=size)
+    fig.set_figheight(fig.get_figheight() * 1.25)                   # room for each row's titles
+    fig.tight_layout(pad=0.3)
+    return fig
 
 
 def natural_sizes(folder) -> str:

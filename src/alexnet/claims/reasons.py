@@ -1,0 +1,114 @@
+"""Why each measured claim that did not reproduce did not, and what it would take: the closing
+chapter's second table, built from the scorecard's rows and the records' provenance.
+
+    reasons(card)     one row per claim whose verdict is not `reproduced`, grouped by reason:
+                      the verdict (the scorecard's, marked), why, what it would take, and the
+                      CPU-hours the record it reads cost (from its provenance)
+    html(table)       the same as an HTML table, the chapter names linked
+
+The reason follows from the verdict's category (a "(regime)" verdict: the record fails its gate;
+"(one seed)": no interval); where the record's design is the reason (a claim measured against
+something other than the paper's comparison, a proxy at another size), a note names it.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..harness import registry
+from . import scorecard
+from .scorecard import tag
+
+# verdict -> (the group's reason, what it would take), in the order the chapter shows them.
+GROUPS = {
+    "not run": ("Needs ImageNet and GPUs",
+                "ILSVRC-2012 and the `paper` preset on GPUs (the results and ImageNet chapters give the commands)"),
+    "inconclusive (regime)": ("Regime not reached: the runs stopped too early",
+                              "the paper's schedule on CIFAR-10 to its last drop, seed by seed (the `regime` "
+                              "preset); at full scale, ImageNet on GPUs"),
+    "inconclusive (one seed)": ("One seed: no interval", "more seeds of the same record"),
+    "inconclusive": ("Too few seeds for the effect's size", "more seeds of the same record"),
+    "not reproduced": ("Smaller than the paper says", "a record at the paper's scale"),
+    "direction": ("The effect is there, at another size", "the paper's scale: ImageNet on GPUs"),
+    "opposite": ("The other way", "a record of the paper's own comparison"),
+}
+# The command that would move each verdict, by category ({exp}: the claim's experiment).
+COMMANDS = {"inconclusive (regime)": "alexnet run {exp} --preset regime",
+            "inconclusive (one seed)": "alexnet run {exp} --preset {preset} --seeds 1,2",
+            "inconclusive": "alexnet run {exp} --preset {preset} --seeds 3,4,5"}
+
+# Where the record's design, not its length, explains the verdict.
+NOTES = {
+    "init": "the record compares §5's N(0, 0.01) + biases 1 with He et al.'s initialisation, not biases 0 "
+            "with biases 1; with std 0.01 weights the signal shrinks layer by layer in the small network",
+    "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
+                     "ImageNet at 224×224: the size of an effect need not carry over",
+    "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
+}
+
+
+def _hours(card: pd.DataFrame) -> dict[str, float]:
+    """CPU-hours of the record each row reads (`experiment/preset`), from its provenance."""
+    spent = scorecard.cpu_hours()
+    hours = spent.set_index("record").cpu_hours if len(spent) else pd.Series(dtype=float)
+    out = {}
+    for row in card.itertuples():
+        exp = scorecard.claim(row.id).experiment
+        preset = row.scale.rsplit(", ", 1)[-1] if exp else ""
+        out[row.id] = hours.get(f"{exp}/{preset}", float("nan"))
+    return out
+
+
+def _command(claim_id: str, verdict: str, scale: str) -> str:
+    """The command that would move this verdict ('' where none exists yet)."""
+    exp = scorecard.claim(claim_id).experiment
+    if verdict not in COMMANDS or exp is None:
+        return ""
+    if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
+        return f"a `regime` preset for `{exp}` (not declared yet)"
+    return "`" + COMMANDS[verdict].format(exp=exp, preset=scale.rsplit(", ", 1)[-1]) + "`"
+
+
+def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every measured claim that is not `reproduced`, grouped in GROUPS' order."""
+    card = scorecard.empirical(scorecard.table() if card is None else card)
+    card = card[card.verdict != "reproduced"]
+    hours = _hours(card)
+    rows = []
+    for row in card.itertuples():
+        measured = {"inconclusive (regime)": row.regime, "not run": row.scale,
+                    "inconclusive (one seed)": "the record holds one seed",
+                    "inconclusive": "the interval covers both zero and the paper's size"}.get(row.verdict, "")
+        why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
+        rows.append(dict(reason=GROUPS[row.verdict][0], claim=row.claim, verdict=row.verdict, why=why or "–",
+                         command=_command(row.id, row.verdict, row.scale), cpu_hours=hours[row.id],
+                         chapter=row.chapter, id=row.id, order=list(GROUPS).index(row.verdict)))
+    out = pd.DataFrame(rows)
+    return out.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
+
+
+def counts(table: pd.DataFrame) -> pd.Series:
+    """Claims per reason, in GROUPS' order."""
+    return table.reason.value_counts(sort=False)
+
+
+def html(table: pd.DataFrame, base: str = "") -> str:
+    """The reasons as an HTML table, one header row per reason saying what it would take;
+    verdicts marked with their claim, chapters linked, commands as code."""
+    cols = ["claim", "verdict", "why", "command", "CPU-hours so far", "chapter"]
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = []
+    for reason, rows in table.groupby("reason", sort=False):
+        takes = next(t for r, t in GROUPS.values() if r == reason)
+        body.append(f'<tr class="reason"><th colspan="{len(cols)}">{reason}. <em>What it would take:</em> '
+                    f"{_code(takes)}</th></tr>")
+        body += [f"<tr><td>{r.claim}</td><td>{tag(r.id, r.verdict)}</td><td>{r.why}</td><td>{_code(r.command)}</td>"
+                 f"<td>{'–' if r.cpu_hours != r.cpu_hours else f'{r.cpu_hours:.2f}'}</td>"
+                 f'<td><a href="{base}{r.chapter}.html">{r.chapter}</a></td></tr>' for r in rows.itertuples()]
+    return (f'<table class="scorecard reasons"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
+            "</tbody></table>")
+
+
+def _code(text: str) -> str:
+    """`x` -> <code>x</code> (the few backticks these strings hold)."""
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))

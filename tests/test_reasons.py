@@ -1,0 +1,44 @@
+"""The closing chapter's reasons: every measured claim that is not `reproduced` appears once,
+with the scorecard's own verdict, under the reason its verdict category names."""
+import re
+
+import pytest
+
+from alexnet.claims import reasons, scorecard
+from conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _committed_results(monkeypatch):
+    """The committed records (read only): the table the closing chapter shows."""
+    monkeypatch.setenv("ALEXNET_RESULTS", str(ROOT / "results"))
+
+
+def test_every_unreproduced_claim_once_with_the_scorecards_verdict():
+    card = scorecard.table()
+    table = reasons.reasons(card)
+    emp = scorecard.empirical(card)
+    wanted = emp[emp.verdict != "reproduced"].set_index("id").verdict
+    assert sorted(table.id) == sorted(wanted.index)
+    assert dict(zip(table.id, table.verdict)) == wanted.to_dict()
+    assert all(r == reasons.GROUPS[v][0] for r, v in zip(table.reason, table.verdict))
+    order = [list(reasons.GROUPS).index(v) for v in table.verdict]
+    assert order == sorted(order)
+
+
+def test_html_marks_each_verdict_and_names_each_reason_once():
+    table = reasons.reasons()
+    page = reasons.html(table)
+    marks = re.findall(r'data-claim="([a-z0-9_]+)">([^<]*)<', page)
+    assert marks == list(zip(table.id, table.verdict))
+    for reason in set(table.reason):
+        assert page.count(f"<th colspan=\"6\">{reason}.") == 1
+
+
+def test_regime_command_only_where_the_preset_exists():
+    table = reasons.reasons().set_index("id")
+    assert table[table.verdict != "not run"].cpu_hours.notna().all()      # every record's cost, from provenance
+    if "two_columns" in table.index and table.verdict["two_columns"] == "inconclusive (regime)":
+        assert table.command["two_columns"] == "`alexnet run two_columns --preset regime`"
+    if "lrn_proxy" in table.index and table.verdict["lrn_proxy"] == "inconclusive (regime)":
+        assert "not declared yet" in table.command["lrn_proxy"]
