@@ -38,8 +38,8 @@ COMMANDS = {"inconclusive (regime)": "alexnet run {exp} --preset regime",
 
 # Where the record's design, not its length, explains the verdict.
 NOTES = {
-    "init": "the record compares §5's N(0, 0.01) + biases 1 with He et al.'s initialisation, not biases 0 "
-            "with biases 1; with std 0.01 weights the signal shrinks layer by layer in the small network",
+    "init": "biases 1 against biases 0, both N(0, 0.01): the `cpu` record's ~230 steps are far from the "
+            "paper's early stages (its first epoch is ~10,000 steps); the `regime` record runs ~7,800",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",

@@ -210,3 +210,22 @@ for _c in CONFIGS:
 for _name, _factory in VGG_MODELS.items():
     register(_name, _factory)
 INITS["vgg"] = init_vgg
+
+
+def config_table() -> "pd.DataFrame":
+    """Table 1's configurations, measured: weight layers, conv layers (1×1 among them),
+    parameters and forward GFLOPs of one 224×224×3 image (built on the meta device, so
+    only shapes and counts are read, never 140M initialised weights)."""
+    import pandas as pd
+
+    from .summary import layer_table
+    rows = []
+    for config in CONFIGS:
+        with torch.device("meta"):
+            net = vgg(config)
+        table = layer_table(net.to_empty(device="cpu"), (3, 224, 224))
+        convs = [item for item in CONFIGS[config] if item.startswith("conv")]
+        rows.append({"config": config, "weight layers": WEIGHT_LAYERS[config],
+                     "conv layers": f"{len(convs)} ({sum(i.startswith('conv1') for i in convs)} of them 1×1)",
+                     "parameters": int(table.params.sum()), "forward GFLOPs": table.gflops.sum()})
+    return pd.DataFrame(rows).set_index("config")

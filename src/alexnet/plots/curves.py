@@ -10,23 +10,26 @@ from . import CYCLE, caption, figure
 
 def learning_curves(metrics: pd.DataFrame, record=None, variants: list[str] | None = None,
                     text: str = ""):
-    """Left: training loss per epoch. Right: training (dashed) and test (solid) accuracy.
-    `metrics` has columns variant, epoch, train_loss, train_acc, test_acc (seed-averaged here)."""
-    fig, (loss_ax, acc_ax) = figure(ncols=2, width=9.5, height=3.4)
-    mean = metrics.groupby(["variant", "epoch"], sort=False)[["train_loss", "train_acc", "test_acc"]].mean()
+    """Left: training loss per epoch. Right: test accuracy per epoch, with chance (one class in
+    ten) dotted. One colour per variant, one legend under both panels; training accuracy is
+    left to the table (drawn here it lay on top of the test line wherever the two agree).
+    `metrics` has columns variant, epoch, train_loss, test_acc (seed-averaged here)."""
+    fig, (loss_ax, acc_ax) = figure(ncols=2, width=8.0, height=3.3)
+    mean = metrics.groupby(["variant", "epoch"], sort=False)[["train_loss", "test_acc"]].mean()
     for i, variant in enumerate(variants or list(dict.fromkeys(metrics.variant))):
         rows = mean.loc[variant]
         color = CYCLE[i % len(CYCLE)]
         loss_ax.plot(rows.index, rows.train_loss, "o-", color=color, label=variant)
-        acc_ax.plot(rows.index, rows.train_acc, "o--", color=color, alpha=0.7, label=f"{variant} train")
-        acc_ax.plot(rows.index, rows.test_acc, "o-", color=color, label=f"{variant} test")
+        acc_ax.plot(rows.index, rows.test_acc, "o-", color=color)
+    acc_ax.axhline(0.1, color="#888888", ls=":", lw=1)
+    acc_ax.text(acc_ax.get_xlim()[1], 0.1, "chance ", ha="right", va="bottom", fontsize=8, color="#666666")
     loss_ax.set(xlabel="epoch", ylabel="training loss", title="training loss")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy (dashed: train, solid: test)")
-    loss_ax.set_yscale("log")
+    acc_ax.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy", ylim=(0, 1))
     for ax in (loss_ax, acc_ax):
         ax.xaxis.get_major_locator().set_params(integer=True)
-    acc_ax.legend(fontsize=7.5, ncols=2)
-    fig.tight_layout()
+    fig.legend(*loss_ax.get_legend_handles_labels(), loc="lower center", ncols=4, fontsize=8.5,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     caption(fig, record, text)
     return fig
 
@@ -53,26 +56,55 @@ def confusion(matrix, classes: list[str], record=None, text: str = "", title: st
     return fig
 
 
+TITLES = {"pooling": "Overlapping vs plain pooling", "augmentation": "Data augmentation",
+          "dropout": "Dropout in fc6 and fc7", "weight_decay": "Weight decay 0.0005 vs none",
+          "depth_ablation": "Removing one middle conv layer", "two_columns": "Two columns vs one",
+          "lrn_cifar": "LRN on the CIFAR-10 net of §3.3", "vgg_depth": "VGG configurations A–E",
+          "vgg_lrn": "VGG A vs A-LRN"}
+PRESETS = {"long": "longer budget", "regime": "§5's schedule to its end", "cpu": "a few minutes",
+           "paper": "paper scale"}
+VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "no dropout",
+            "p0.5": "dropout p=0.5", "none": "no augmentation", "crop_flip": "crops + flips",
+            "crop_flip_pca": "crops + flips + PCA colour", "decay": "weight decay", "no_decay": "no weight decay",
+            "full": "full network", "no_conv3": "without conv3", "no_conv4": "without conv4",
+            "no_conv5": "without conv5", "two_columns": "two columns", "one_column_half": "one half-width column",
+            "13pct": "no LRN", "11pct": "with LRN"}
+
+
+def regime_title(rec) -> str:
+    """A reader's title for a record's panel: what it compares, and at which budget."""
+    what = TITLES.get(rec.experiment, rec.experiment.replace("_", " "))
+    return f"{what} ({PRESETS.get(rec.preset, rec.preset)})"
+
+
 def regime_curves(records_: list, text: str = ""):
     """One panel per run record: training error (dashed) and test error (solid) per epoch,
     one colour per variant, averaged over seeds — is the record in the paper's regime (the
     unregularised variant overfits, the test error settles)? `records_`: loaded records
-    whose metrics have variant, epoch, train_err and val_top1_err."""
+    whose metrics have variant, epoch, train_err and val_top1_err. The line-style key sits
+    under the panels; each panel's legend names its variants."""
+    from matplotlib.lines import Line2D
     n = max(len(records_), 1)
-    ncols = min(n, 3)
-    fig, axes = figure(ncols=ncols, nrows=-(-n // ncols), width=4.0 * ncols, height=3.0 * -(-n // ncols),
+    ncols = min(n, 2)
+    nrows = -(-n // ncols)
+    fig, axes = figure(ncols=ncols, nrows=nrows, width=7.0 if n == 1 else 10.0, height=3.8 * nrows,
                        squeeze=False)
     for ax, rec in zip(axes.flat, records_):
         m = rec.metrics.dropna(subset=["val_top1_err"])
         mean = m.groupby(["variant", "epoch"], sort=False)[["train_err", "val_top1_err"]].mean()
         for i, variant in enumerate(dict.fromkeys(m.variant)):
             rows, color = mean.loc[variant], CYCLE[i % len(CYCLE)]
-            ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.7)
-            ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, label=variant)
-        ax.set(title=f"{rec.experiment}/{rec.preset}", xlabel="epoch", ylabel="error %")
-        ax.legend(fontsize=7)
+            ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.8)
+            ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, lw=1.8,
+                    label=VARIANTS.get(variant, variant))
+        ax.set(title=regime_title(rec), xlabel="epoch", ylabel="error (%)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8.5, loc="upper right")
     for ax in list(axes.flat)[len(records_):]:
         ax.set_visible(False)
-    fig.tight_layout()
+    key = [Line2D([], [], color="#444444", ls="-", lw=1.8, label="test error"),
+           Line2D([], [], color="#444444", ls="--", label="training error")]
+    fig.legend(handles=key, loc="lower center", ncols=2, fontsize=9, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.06 / nrows, 1, 1))
     caption(fig, None, text)
     return fig

@@ -8,7 +8,8 @@ import io
 
 import numpy as np
 
-from . import COLORS, caption, figure
+from . import COLORS, CYCLE, caption, figure
+from .curves import VARIANTS
 
 
 def kernel_grid(kernels: np.ndarray, per_row: int = 8, pad: int = 1) -> np.ndarray:
@@ -121,15 +122,40 @@ def curves(ax, metrics, column: str, label: str | None = None, log: bool = False
     return ax
 
 
+def per_seed(ax, metrics, column: str, label: str | None = None):
+    """One step line per (variant, seed), a colour per variant and a line style per seed: a
+    learning rate is what one run used, so it is never averaged over seeds. Seeds whose runs
+    used the same values share one line (named by all of them), so none hides under another."""
+    styles = ["-", "--", ":", "-."]
+    for i, variant in enumerate(metrics.variant.unique()):
+        runs = {}                                       # the run's values -> its seeds
+        for seed, run in metrics[metrics.variant == variant].groupby("seed"):
+            run = run.sort_values("epoch")
+            runs.setdefault((tuple(run.epoch), tuple(run[column])), []).append(seed)
+        for j, ((epochs, values), seeds) in enumerate(runs.items()):
+            name = f"{variant}, seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
+            ax.step(epochs, values, where="post", color=CYCLE[i % len(CYCLE)], ls=styles[j % 4],
+                    lw=1.4, alpha=0.85, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label or column)
+    ax.set_yscale("log")
+    return ax
+
+
 def curve_pair(record, left: tuple[str, str], right: tuple[str, str], text: str = "", chance=None):
-    """Two panels of `curves` side by side, each (column, label); the learning rate ("lr") on a
-    log scale; `chance`: a dotted line at that error in the panels that are not the rate."""
-    fig, axes = figure(ncols=2, width=9.5, height=3.4)
+    """Two panels side by side, each (column, label): `curves` (mean ± std over seeds), except
+    the learning rate ("lr"), drawn per seed on a log scale (`per_seed`); `chance`: a dotted line
+    at that error in the panels that are not the rate."""
+    fig, axes = figure(ncols=2, width=9.5, height=3.6)
     for ax, (column, label) in zip(axes, (left, right)):
-        curves(ax, record.metrics, column, label, log=column == "lr")
+        if column == "lr":
+            per_seed(ax, record.metrics, column, label)
+            ax.legend(fontsize=7.5, ncols=2, loc="lower left")
+            continue
+        curves(ax, record.metrics, column, label)
         if chance is not None and column != "lr" and "loss" not in column:
             ax.axhline(chance, color="#999999", ls=":", lw=1)
-    axes[0].legend()
+    axes[-1 if left[0] == "lr" else 0].legend()
     fig.tight_layout()
     caption(fig, record, text)
     return fig
@@ -147,8 +173,9 @@ def seed_dots(record, columns=("val_top1_err", "val_top5_err"), text: str = ""):
             ax.bar(i, values.mean(), color="#c6dbef", width=0.5)
             ax.scatter([i] * len(values), values, color=COLORS["ours"], zorder=3)
         params = [record.summary[v].get("parameters") for v in variants]
+        names = [VARIANTS.get(v, v) for v in variants]             # a reader's name, not the record's
         ax.set_xticks(range(len(variants)),
-                      [f"{v}\n{p:,} parameters" if p else v for v, p in zip(variants, params)])
+                      [f"{n}\n{p:,} parameters" if p else n for n, p in zip(names, params)])
         ax.set_ylabel({"val_top1_err": "test top-1 error (%)", "val_top5_err": "test top-5 error (%)"}.get(column, column))
     fig.tight_layout()
     caption(fig, record, text)
@@ -173,7 +200,7 @@ def update_rule_figure(df, drop_at: int):
 
 def depth_bars(summary: dict, record=None, text: str = ""):
     """§7: top-1 change (error without the layer − error of the full net), mean ± std."""
-    names = [k for k in summary if k.startswith("no_")]
+    names = sorted(k for k in summary if k.startswith("no_"))       # conv3, conv4, conv5
     mean = [summary[k]["top1_change"]["mean"] * 100 for k in names]
     std = [summary[k]["top1_change"]["std"] * 100 for k in names]
     fig, ax = figure(width=5.5, height=3.2)

@@ -8,7 +8,7 @@ from matplotlib.patches import Rectangle
 from .. import stats
 from . import CYCLE, figure
 
-PALETTE = {"overlap": CYCLE[0], "plain": CYCLE[1], "p0": CYCLE[1], "p0.5": CYCLE[0]}
+PALETTE = {"overlap": CYCLE[0], "plain": CYCLE[1], "p0": CYCLE[0], "p0.5": CYCLE[1]}   # as regime_curves colours them
 LABELS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "no dropout",
           "p0.5": "dropout p=0.5"}
 
@@ -44,16 +44,21 @@ def _band(ax, metrics, variant, column, **kw):
 def pooling_curves(record):
     """Left: test error per epoch. Right: final test error and train-test gap per seed."""
     m = record.metrics
-    fig, (ax1, ax2) = figure(ncols=2, width=9.5, height=3.4)
+    fig, (ax1, ax2) = figure(ncols=2, width=9.5, height=3.8)
     for variant in ("overlap", "plain"):
         _band(ax1, m, variant, "val_top1_err")
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("test top-1 error")
-    ax1.legend()
+    ax1.set(xlabel="epoch", ylabel="test top-1 error", title="test error")
     _final_points(ax2, record, ("overlap", "plain"), ("val_top1_err", "gap"),
                   ("test error", "train-test gap"))
-    fig.tight_layout()
+    _shared_legend(fig, ax1)
     return fig
+
+
+def _shared_legend(fig, ax):
+    """One legend of the variants under all panels (none inside a panel, over the data)."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncols=4, fontsize=9,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
 
 
 def _final_points(ax, record, variants, keys, names):
@@ -68,15 +73,15 @@ def _final_points(ax, record, variants, keys, names):
                    label=LABELS[variant] if i == 0 else None)
             ax.scatter([x] * len(vals), vals, color=PALETTE[variant], s=14, zorder=3)
     ax.set_xticks(range(len(keys)), names)
-    ax.set_ylabel("error (one dot per seed)")
-    ax.legend()
+    ax.set(ylabel="error (one dot per seed)", title="at the end, per seed")
 
 
 def dropout_curves(record):
-    """Left: training loss per epoch (dropout on, as SGD sees it) with the loss threshold.
-    Middle: test error per epoch. Right: final test error and gap per seed."""
+    """Left: training loss per epoch (dropout on, as SGD sees it) with the loss threshold
+    (dashed). Middle: test error per epoch, dotted where each variant reached its plateau.
+    Right: final test error and gap per seed."""
     m, d = record.metrics, record.summary["definitions"]
-    fig, (ax1, ax2, ax3) = figure(ncols=3, width=11, height=3.4)
+    fig, (ax1, ax2, ax3) = figure(ncols=3, width=11, height=3.8)
     for variant in ("p0", "p0.5"):
         _band(ax1, m, variant, "train_loss")
         _band(ax2, m, variant, "val_top1_err")
@@ -84,11 +89,10 @@ def dropout_curves(record):
         if np.isfinite(when):
             ax2.axvline(when, color=PALETTE[variant], ls=":", lw=1)
     ax1.axhline(d["loss_threshold"], color="#444444", ls="--", lw=0.8)
-    ax1.set(xlabel="epoch", ylabel="training loss", title="training loss (threshold dashed)")
-    ax2.set(xlabel="epoch", ylabel="test top-1 error", title="test error (dotted: plateau reached)")
-    ax1.legend()
+    ax1.set(xlabel="epoch", ylabel="training loss", title="training loss")
+    ax2.set(xlabel="epoch", ylabel="test top-1 error", title="test error")
     _final_points(ax3, record, ("p0", "p0.5"), ("val_top1_err", "gap"), ("test error", "train-test gap"))
-    fig.tight_layout()
+    _shared_legend(fig, ax1)
     return fig
 
 
