@@ -30,10 +30,13 @@ START = dict(k=PAPER["k"], n=PAPER["size"], log_alpha=float(np.log10(PAPER["alph
 
 def conv1_window(photo: str = "parachute"):
     """(maps (WINDOW, 55, 55) after the ReLU, the caption) of a photo through the trained conv1
-    kernels of the `imagenet_sample` record; None without the sample or the record."""
+    kernels of the `imagenet_sample` record; None without the sample, (None, why) without the record."""
     if photo not in photos.names():
         return None
-    rec = records.load("imagenet_sample", "cpu")
+    try:
+        rec = records.load("imagenet_sample", "cpu")
+    except FileNotFoundError:                     # a results folder without it (a scratch one)
+        return None, "No imagenet_sample/cpu record here, so no trained conv1 kernels: the conv1 map is left out."
     kernels = torch.from_numpy(np.load(io.BytesIO(records.extra_files(rec)["conv1.npy"])).astype(np.float32))
     x = photos.load(photo).float()[:, 14:241, 14:241]                        # centre 227x227
     x = (x - x.mean((1, 2), keepdim=True)) / x.std(dim=(1, 2), keepdim=True)   # each channel standardised
@@ -97,8 +100,7 @@ def figure(s: dict, window=None) -> dict:
 
 def lrn(photo: str = "parachute") -> page.Explorer:
     """The explorer, with the conv1 map of `photo` (a class of the sample) where the data is."""
-    found = conv1_window(photo)
-    window, text = found if found else (None, photos.MISSING + " The conv1 map is left out.")
+    window, text = conv1_window(photo) or (None, photos.MISSING + " The conv1 map is left out.")
     data = dict(start=START, a=A, presets=PRESETS, figure=figure(START, window), caption=text,
                 window=page.uint16(window) if window is not None else None)
     return page.Explorer("lrn", data, "LRN explorer (§3.3): move k, n, α, β", lambda: widget(window, text))
