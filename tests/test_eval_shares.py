@@ -71,3 +71,12 @@ def test_alexnet_merge_writes_the_one_device_checkpoint(columns, tmp_path):
                            env=cli_env(), timeout=120)                      # both columns in one file
     assert alone.returncode == 1 and len(alone.stderr.strip().splitlines()) == 1
     assert "holds no per-rank checkpoints" in alone.stderr
+
+
+def test_visualize_draws_a_column_split_checkpoint(columns, tmp_path):
+    """`alexnet visualize` reads a column split's checkpoint as eval does: the columns joined."""
+    out, _ = columns
+    run = subprocess.run([*alexnet_cmd(), "visualize", "filters", "--checkpoint", str(out / "checkpoint.pt"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "filters.png").stat().st_size > 0

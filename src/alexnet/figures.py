@@ -18,7 +18,9 @@ def visualize(what: str, checkpoint, out, overrides: list[str] | None = None) ->
     """Write `what`'s PNG into the folder `out`; the paths written."""
     from .plots import DENSITY, DPI
     from .plots.learned import kernels_figure
-    cfg, model = load_checkpoint(checkpoint, overrides)
+    from .evaluation.weights import one_device_state
+    # a rank's share of a column split is joined with the others, as `alexnet eval` does
+    cfg, model = load_checkpoint(checkpoint, overrides, one_device_state(Path(checkpoint)))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if what == "filters":

@@ -127,11 +127,12 @@ def load_checkpoint_file(path, map_location="cpu", mmap: bool = False) -> dict:
     return state
 
 
-def load_checkpoint(path, overrides: list[str] | None = None):
-    """(cfg, model) from a checkpoint of `alexnet train` / an experiment, on the CPU, eval mode."""
+def load_checkpoint(path, overrides: list[str] | None = None, state: dict | None = None):
+    """(cfg, model) from a checkpoint of `alexnet train` / an experiment, on the CPU, eval mode
+    (`state`: the checkpoint already read, e.g. a column split's shares joined)."""
     from ..config import parse_overrides, resolve
     from ..models import build_model
-    state = load_checkpoint_file(path)
+    state = state or load_checkpoint_file(path)
     cfg = resolve("paper", {**state["config"], **parse_overrides(overrides or []), "device": "cpu"})
     weights = state["model"]
     model = build_model(cfg, weights["fc8.weight"].shape[0], weights["conv1.weight"].shape[1])
