@@ -81,7 +81,10 @@ def facts(record) -> dict[str, str]:
     s, epochs = record.summary, int(record.metrics.epoch.max())
     out = dict(epochs=str(epochs), chance=pct(s["chance_top1_err"], 0),
                paper_std_max=f"{max(s['paper']['activation_std_at_init'].values()):.2f}")
-    for variant in [v for v in VARIANTS if v in s]:
+    for variant in VARIANTS:
+        if variant not in s:                    # the regime record runs the claim's two arms only
+            out[f"{variant}_top1"] = out[f"{variant}_first"] = "– (not in this record)"
+            continue
         first = s[variant]["first_epoch_train_err_below_75"]
         out[f"{variant}_top1"] = pct(s[variant]["val_top1_err"]["mean"])
         out[f"{variant}_first"] = f"in none of the {epochs} epochs" if first is None else f"at epoch {first}"
@@ -106,3 +109,9 @@ EXPERIMENT = Experiment(
     claims=(Claim("init", "Biases 1 accelerate the early stages of learning (§5)",
                   "\"accelerates the early stages\"", "learning",
                   paired(("zero_bias", "mean_train_err"), ("paper", "mean_train_err"))),))
+
+
+def activation_table(summary: dict):
+    """Each arm's layer output std at initialisation (a record's summary), one column per arm."""
+    import pandas as pd
+    return pd.DataFrame({arm: summary[arm]["activation_std_at_init"] for arm in VARIANTS if arm in summary})
