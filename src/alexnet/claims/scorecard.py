@@ -224,6 +224,8 @@ def html(card: pd.DataFrame, base: str = "") -> str:
     shown = card.assign(verdict=[tag(i, v) if isinstance(i, str) and i else v for i, v in zip(ids, card.verdict)])
     shown = shown.drop(columns=["id"], errors="ignore")
     shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])
+    first = [c for c in ("claim", "verdict") if c in shown]          # the verdict in sight, beside its claim
+    shown = shown[first + [c for c in shown.columns if c not in first]]
     return shown.to_html(index=False, escape=False, border=0, classes="scorecard")
 
 
