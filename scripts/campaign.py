@@ -4,6 +4,7 @@ by seed over days, and commits each seed as it lands.
     nohup python scripts/campaign.py run --workers 2 --threads 1 > campaign.log 2>&1 &
     python scripts/campaign.py status          # done, running, left, with an ETA
     python scripts/campaign.py plan            # the queue as a table: runs, estimated CPU-minutes
+    kill <pid of `campaign.py run`>            # stops it: each seed in flight saves its checkpoint
 
 The queue is scripts/campaign-queue.txt: `experiment preset seeds minutes` per line (minutes:
 the estimated wall minutes of one seed on one thread; the ETA rescales them by what the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -123,6 +125,28 @@ def commit(job: dict) -> None:
     print(f"campaign: could not commit {folder}; commit it by hand", flush=True)
 
 
+CHILDREN: list[subprocess.Popen] = []      # this process's children, which a stop is passed on to
+STOPPING: list[int] = []                   # the signal that asked this process to stop
+
+
+def _pass_on(signum, _frame) -> None:
+    """SIGTERM/SIGINT: stop taking jobs and pass the signal on, so the `alexnet run` in flight
+    saves its checkpoint and ends (the next campaign resumes it); no worker is left orphaned."""
+    STOPPING.append(signum)
+    for child in CHILDREN:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+
+def _run(cmd: list, **kw) -> int:
+    child = subprocess.Popen(cmd, **kw)
+    CHILDREN.append(child)
+    try:
+        return child.wait()
+    finally:
+        CHILDREN.remove(child)
+
+
 def work(job: dict, threads: int) -> str:
     """Run one job if nobody holds it: 'done', 'busy' (someone else has it or its record), 'failed'."""
     try:
@@ -136,8 +160,10 @@ def work(job: dict, threads: int) -> str:
             env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(STATE / "code" / "src"),
                    "ALEXNET_RESULTS": str(RESULTS)}
             with open(log, "a") as f:
-                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=STATE / "code", env=env)
-            if r.returncode == 0:
+                code = _run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=STATE / "code", env=env)
+            if STOPPING:
+                return "stopped"
+            if code == 0:
                 commit(job)
                 return "done"
             return "busy" if "is in use by" in log.read_text().splitlines()[-1] else "failed"
@@ -146,8 +172,10 @@ def work(job: dict, threads: int) -> str:
 
 
 def worker(threads: int) -> int:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _pass_on)
     failed = set()
-    while True:
+    while not STOPPING:
         todo = [j for j in jobs() if name(j) not in failed and j["seed"] not in record_seeds(j)]
         if not todo:
             return 1 if failed else 0
@@ -158,10 +186,13 @@ def worker(threads: int) -> int:
             if outcome == "failed":
                 failed.add(name(job))
             outcomes.append(outcome)
+            if STOPPING:
+                return 128 + STOPPING[0]
             if outcome == "done":
                 break                                  # re-read the queue: it may have changed
         if outcomes and all(o == "busy" for o in outcomes):
             time.sleep(30)                             # everything left is someone else's for now
+    return 128 + STOPPING[0]
 
 
 def main() -> int:
@@ -173,8 +204,11 @@ def main() -> int:
     if args.what != "run":
         return status(args.workers)
     print(f"campaign: running the code of {code_at_head()} (HEAD, clean)", flush=True)
-    procs = [subprocess.Popen([sys.executable, __file__, "_worker", str(args.threads)]) for _ in range(args.workers)]
-    return max(p.wait() for p in procs)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _pass_on)
+    CHILDREN.extend(subprocess.Popen([sys.executable, __file__, "_worker", str(args.threads)])
+                    for _ in range(args.workers))
+    return max(child.wait() for child in list(CHILDREN))
 
 
 if __name__ == "__main__":

@@ -206,12 +206,40 @@ def campaign(tmp: Path) -> bool:
     p.wait()
     again = subprocess.run([PY, script, "run", "--workers", "1"], capture_output=True, text=True, env=env, timeout=600)
     rec = json.loads((tmp / "c-results" / "two_columns" / "smoke" / "provenance.json").read_text())
+    # `kill PID` of the campaign alone (not its group): every worker and run stops, none is orphaned
+    queue.write_text("lrn smoke 0 1\n")
+    p = subprocess.Popen([PY, script, "run", "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=env, start_new_session=True)
+    time.sleep(random.uniform(6.0, 10.0))
+    p.send_signal(signal.SIGTERM)
+    stopped = p.wait(timeout=120)
+    time.sleep(1)
+    orphans = _session(p.pid)
+    for pid in orphans:
+        os.kill(pid, signal.SIGKILL)
+    third = subprocess.run([PY, script, "run", "--workers", "1"], capture_output=True, text=True, env=env, timeout=600)
+    lrn = json.loads((tmp / "c-results" / "lrn" / "smoke" / "provenance.json").read_text())
     ok = two.returncode == 0 and all(s == [0] for s in seeds.values()) and ran == 3 and again.returncode == 0 \
-        and rec["seeds"] == [0]
+        and rec["seeds"] == [0] and stopped == 128 + signal.SIGTERM and not orphans and third.returncode == 0 \
+        and lrn["seeds"] == [0]
     subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree", "prune"], capture_output=True)
-    return report(ok, "campaign: two workers on one queue, then a worker killed mid-seed",
+    return report(ok, "campaign: two workers on one queue, a worker killed mid-seed, the campaign stopped",
                   f"3 jobs done once each by 2 workers: {ran == 3}; seeds {seeds}; after the kill, "
-                  f"the rerun finished the seed (exit {again.returncode}, seeds {rec['seeds']})")
+                  f"the rerun finished the seed (exit {again.returncode}, seeds {rec['seeds']}); SIGTERM to the "
+                  f"campaign: exit {stopped}, {len(orphans)} processes left, then resumed (seeds {lrn['seeds']})")
+
+
+def _session(sid: int) -> list[int]:
+    """The live processes of session `sid` (a process started with start_new_session leads one)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":         # after the comm: state, ppid, pgrp, session
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 def main() -> int:
