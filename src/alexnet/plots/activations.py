@@ -75,15 +75,20 @@ def sweep_table(record) -> pd.DataFrame:
     return table.rename(columns=lambda a: f"{a}: error after {s['sweep_epochs']} epoch{'' if s['sweep_epochs'] == 1 else 's'}")
 
 
-def seeds_table(record) -> pd.DataFrame:
-    """Per seed: each activation's chosen rate, epochs to the target, and the ratios."""
+def seeds_table(record):
+    """Per seed: each activation's chosen rate, epochs to the target, and the ratios (a styled
+    table: rates as given, epochs to one decimal, ratios to two; 'not reached' where none)."""
     s, rows = record.summary, []
     for seed in record.provenance["seeds"]:
         r = s[f"seed{seed}"]
         rows.append({"seed": seed, "ReLU lr": r["relu"]["lr"], "tanh lr": r["tanh"]["lr"],
-                     "ReLU epochs": r["relu"]["epochs_to_target"], "tanh epochs": r["tanh"]["epochs_to_target"],
+                     # epochs to 25%, interpolated within the crossing epoch where the record has it
+                     "ReLU epochs": r["relu"].get("epochs_to_target_interp", r["relu"]["epochs_to_target"]),
+                     "tanh epochs": r["tanh"].get("epochs_to_target_interp", r["tanh"]["epochs_to_target"]),
                      "tanh / ReLU (epochs)": r["ratio_epochs"], "tanh / ReLU (seconds)": r["ratio_seconds"]})
-    return pd.DataFrame(rows).set_index("seed")
+    return pd.DataFrame(rows).set_index("seed").style.format(
+        {"ReLU lr": "{:g}", "tanh lr": "{:g}", "ReLU epochs": "{:.1f}", "tanh epochs": "{:.1f}",
+         "tanh / ReLU (epochs)": "{:.2f}", "tanh / ReLU (seconds)": "{:.2f}"}, na_rep="not reached")
 
 
 def lrn_response_figure(local_response_norm, k=2.0, n=5, alpha=1e-4, beta=0.75, hi=1000.0):
