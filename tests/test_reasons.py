@@ -38,7 +38,7 @@ def test_html_marks_each_verdict_and_names_each_reason_once():
 def test_regime_command_only_where_the_preset_exists():
     table = reasons.reasons().set_index("id")
     assert table[table.verdict != "not run"].cpu_hours.notna().all()      # every record's cost, from provenance
-    if "two_columns" in table.index and table.verdict["two_columns"] == "inconclusive (regime)":
-        assert table.command["two_columns"] == "`alexnet run two_columns --preset regime`"
     if "lrn_proxy" in table.index and table.verdict["lrn_proxy"] == "inconclusive (regime)":
-        assert "not declared yet" in table.command["lrn_proxy"]
+        assert table.command["lrn_proxy"] == "`alexnet run lrn --preset regime`"
+    if "vgg_depth" in table.index and table.verdict["vgg_depth"] == "inconclusive (regime)":
+        assert "not declared yet" in table.command["vgg_depth"]            # no VGG regime design yet
