@@ -105,7 +105,9 @@ def facts(record) -> dict[str, str]:
     s = record.summary
     off, on, budget = s["variants"]["p0"], s["variants"]["p0.5"], s["epochs"]
     red = interval(stats.paired(off["gap"], on["gap"])["values"])
-    return dict(n=str(off["gap"]["n"]), epochs=str(budget),
+    trained = record.metrics.groupby(["variant", "seed"]).epoch.max()     # §5's schedule stops each run itself
+    epochs = f"{trained.min():.0f}" if trained.min() == trained.max() else f"{trained.min():.0f}–{trained.max():.0f}"
+    return dict(n=str(off["gap"]["n"]), epochs=epochs,
                 gap_off=pm(off["gap"], unit="%"), gap_on=pm(on["gap"], unit="%"),
                 gap_reduction=f"{100 * red['mean']:.1f} points" + (
                     f" (95% interval over the seeds {100 * red['lo']:.1f} to {100 * red['hi']:.1f})" if red["n"] > 1 else ""),
