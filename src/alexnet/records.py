@@ -38,8 +38,11 @@ def results_root() -> Path:
     return Path(os.environ.get("ALEXNET_RESULTS", project_root() / "results"))
 
 
+UTC = "%Y-%m-%dT%H:%M:%SZ"        # provenance times
+
+
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(UTC)
 
 
 def git_state(where: Path = PACKAGE_DIR) -> dict:
@@ -85,6 +88,17 @@ def provenance(*, command: str, started: str, seeds: list[int], data: dict | Non
 
 class RecordExists(FileExistsError):
     """A record is already at the path; the message says how to replace it."""
+
+
+def spent(prov: dict) -> tuple[float, float]:
+    """(wall-clock hours, CPU-hours = hours x torch threads) a record took, from its provenance:
+    summed over its batches of seeds where it grew by seed (the gaps between batches are not
+    counted), else its start and end times."""
+    threads = prov.get("hardware", {}).get("torch_threads") or 1
+    batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in prov.get("batches", [])] \
+        or [(prov["started_utc"], prov["ended_utc"], threads)]
+    hours = [((datetime.strptime(b, UTC) - datetime.strptime(a, UTC)).total_seconds() / 3600, t) for a, b, t in batches]
+    return sum(h for h, _ in hours), sum(h * t for h, t in hours)
 
 
 def record_dir(experiment: str, preset: str, root: Path | None = None) -> Path:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -182,24 +181,15 @@ def tally(card: pd.DataFrame) -> str:
     return f"{len(emp)} empirical claims: {parts}; {len(chk)} code checks exact"
 
 
-def _hours(start: str, end: str) -> float:
-    t0, t1 = (datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ") for t in (start, end))
-    return (t1 - t0).total_seconds() / 3600
-
-
 def cpu_hours(root=None) -> pd.DataFrame:
     """Wall-clock hours and CPU-hours (hours x torch threads) of every committed record, from
-    its provenance: summed over its batches of seeds where it grew by seed (the gaps between
-    batches are not counted), else its start and end times."""
+    its provenance (`records.spent`: summed over the batches of a record grown by seed)."""
     rows = []
     for path in sorted(Path(root or records.results_root()).glob("*/*/provenance.json")):
         p = json.loads(path.read_text())
-        threads = p.get("hardware", {}).get("torch_threads") or 1
-        batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in p.get("batches", [])] \
-            or [(p["started_utc"], p["ended_utc"], threads)]
-        hours = sum(_hours(a, b) for a, b, _ in batches)
+        hours, cpu = records.spent(p)
         rows.append(dict(record=f"{path.parent.parent.name}/{path.parent.name}", hours=hours,
-                         threads=threads, cpu_hours=sum(_hours(a, b) * t for a, b, t in batches)))
+                         threads=p.get("hardware", {}).get("torch_threads") or 1, cpu_hours=cpu))
     return pd.DataFrame(rows)
 
 

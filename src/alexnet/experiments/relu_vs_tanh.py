@@ -20,6 +20,7 @@ import time
 
 import pandas as pd
 
+from .. import records
 from ..config import Config
 from ..data import load_data
 from ..stats import summarize
@@ -244,13 +245,6 @@ def _inside(run: dict, act: str) -> bool:
     return min(rates) < run[act]["lr"] < max(rates)
 
 
-def _hours(prov: dict) -> float:
-    """Wall-clock hours of the record's batches of seeds (start to end for one batch)."""
-    batches = prov.get("batches") or [prov]
-    return sum((pd.Timestamp(b["ended_utc"]) - pd.Timestamp(b["started_utc"])).total_seconds()
-               for b in batches) / 3600
-
-
 def _ratio_text(s: dict, key: str) -> str:
     """tanh / ReLU over seeds: '1.3× ± 0.1 (mean ± sd over 3 seeds)', '1.7× (one seed)'."""
     if s.get(key) is None:
@@ -280,7 +274,7 @@ def facts(record) -> dict[str, str]:
                 tanh_lr=", ".join(f"{r['tanh']['lr']:g}" for r in runs),
                 ratio_epochs=_ratio_text(s, "ratio_epochs"), ratio_seconds=_ratio_text(s, "ratio_seconds"),
                 tanh_ahead=f"{ahead} of {len(pairs)}", relu_first=f"{first} of {len(runs)}",
-                lrs=", ".join(f"{lr:g}" for lr in s["lrs"]), hours=f"{_hours(prov):.1f} hours",
+                lrs=", ".join(f"{lr:g}" for lr in s["lrs"]), hours=f"{records.spent(prov)[0]:.1f} hours",
                 best_inside=f"{inside} of {len(runs) * len(ACTIVATIONS)}")
 
 
