@@ -16,7 +16,7 @@ HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted((HTML / "chapters").glob("*.html"))
 PAGES = CHAPTERS + sorted((HTML / "book").glob("*.html"))
 # Words that mean a page shows something it should not (in the text a reader sees).
-FORBIDDEN = ("stderr", "Traceback", "/work/", "/root/", "/home/",
+FORBIDDEN = ("stderr", "Traceback", "/work/", "/root/", "/home/", "/tmp/",
              "IPython.core.display", "workplace", "Workplace")
 # A path on the machine that built the page: a cache folder under some absolute folder
 # (".../.cache/alexnet/imagenet-stats-<hash>.pt"; "~/.cache/alexnet" in prose is fine), or any
