@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
-from .config import CHOICES, FIELD_TYPES, RANGES, RENAMED, Config, ConfigError, HELP, range_text, valid_keys
+from .config import (CHOICES, FALSE, FIELD_TYPES, RANGES, RENAMED, TRUE, Config, ConfigError, HELP,
+                     range_text, valid_keys)
 
 # What `paper` adds on CUDA (devices.cuda_speed), for `alexnet list` and the help.
 PAPER_ON_CUDA = ("on CUDA, `paper` also sets workers (from the CPU cores), precision=bf16 (fp16 with a "
@@ -60,7 +61,7 @@ def config_args(argv: list[str], own: set[str]) -> list[str]:
             continue
         if not eq:
             boolean = FIELD_TYPES.get(RENAMED.get(key, key)) == "bool"
-            if boolean and not (rest and rest[0].lower() in ("true", "false", "1", "0", "yes", "no", "on", "off")):
+            if boolean and not (rest and rest[0].lower() in TRUE + FALSE):
                 value = "true"
             elif not rest:
                 raise ConfigError(f"{item} needs a value: {item} VALUE or {key}=VALUE ({HELP})")

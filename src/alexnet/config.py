@@ -178,11 +178,14 @@ def renamed(changes: dict) -> dict:
     return out
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")    # how a boolean is written
+
+
 def _parse_bool(key: str, text: str) -> bool:
     low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
+    if low in TRUE:
         return True
-    if low in ("0", "false", "no", "off"):
+    if low in FALSE:
         return False
     raise ConfigError(f"{key}={text!r}: expected a boolean (true/false, 1/0, yes/no)")
 
