@@ -1,6 +1,6 @@
 """The CUDA paths, for the day a GPU is here (`make gpu-check` runs the tests marked `cuda`),
 and what of them a CPU can check: the autocast dtype each device gets (capabilities mocked),
-the vendor peaks, the input-pipeline plan and the GPU check's one line without CUDA.
+the vendor peaks and the GPU check's one line without CUDA.
 
 On a GPU: both AlexNets forward and backward on the GPU equal to the CPU within fp32 (TF32
 off) or bf16 tolerance, LRN on the GPU, the two-column split in one process (two GPUs, or
@@ -50,7 +50,7 @@ def no_tf32():
     torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-# --- on a CPU: the device's dtype, the peaks, the plan, the check's one line ----------------
+# --- on a CPU: the device's dtype, the peaks, the check's one line --------------------------
 @pytest.mark.parametrize("precision, expected", [("fp32", None), ("bf16", torch.bfloat16),
                                                  ("auto", torch.bfloat16), ("fp16", torch.float16)])
 def test_cpu_autocast_dtype(precision, expected):
@@ -106,19 +106,6 @@ def test_vendor_peak_by_name(name, label):
     assert (got[0] if got else None) == label
     if label == "V100":
         assert got[1:] == (125e12, "fp16")        # no bf16 on Volta
-
-
-def test_pipeline_plan_takes_the_slower_side():
-    from alexnet.bench.pipeline import EPOCH_IMAGES, plan
-    flops = 3 * 1.45e9                            # about the paper net's training FLOPs per image
-    table = plan(decode_per_worker=1000.0, transform=2000.0, flops=flops, workers=8)
-    a100 = table.loc[("A100 (bf16)", "10%")]
-    compute = 0.1 * 312e12 / flops
-    assert a100["workers needed"] == -(-compute // 1000)
-    assert a100["epoch (min)"] == round(EPOCH_IMAGES / 2000 / 60, 1) and a100["bound by"] == "batch transform"
-    assert a100["epoch, decode only (min)"] == round(EPOCH_IMAGES / min(compute, 8000) / 60, 1)
-    slow = plan(decode_per_worker=10.0, transform=1e6, flops=flops, workers=8).loc[("V100 (fp16)", "10%")]
-    assert slow["bound by"] == "decode"
 
 
 def test_gpu_line_names_the_peak():

@@ -16,8 +16,7 @@ and an epoch takes max(compute time, input time). Measured, one torch thread eac
   loader      FolderLoader end to end with 1 and 2 workers (decode and transform overlapping)
   rank share  the same with 1 worker as rank 0 of 2 under DDP: it decodes and transforms half
               of each global batch (images/s of its own rows; each rank feeds its own GPU)
-`plan()` turns the per-worker rate into workers per GPU and epoch times, from the vendors'
-peaks (`alexnet.devices.VENDOR_PEAKS`) at an assumed share of peak.
+`alexnet.bench.boxes` turns the per-core rates into each box's input limit beside its GPUs'.
 
 `python -m alexnet.bench.pipeline gpu [k=v ...]` (what `make gpu-check` runs, also under
 torchrun) trains the `paper` preset for 2 x 50 steps on batches made on the GPU and prints
@@ -25,7 +24,6 @@ its compute images/s, peak memory and share of the vendor's peak.
 """
 from __future__ import annotations
 
-import math
 import os
 import shlex
 import sys
@@ -37,7 +35,7 @@ from .. import records
 from ..config import resolve
 from ..data import DataBundle, data_root, load_data
 from ..data.images import list_images, load_256
-from ..devices import VENDOR_PEAKS, autocast_dtype, vendor_peak
+from ..devices import autocast_dtype, vendor_peak
 from ..timing import median_seconds
 from .data import timed
 
@@ -45,7 +43,6 @@ TITLE = "Input pipeline per worker (decode, batch transform) and the workers eac
 SAMPLE = "imagenet_sample"          # the workplace's 10 classes: real ILSVRC-2012 JPEGs
 DEFAULTS = dict(dataset=SAMPLE, batch_size=128, image_size=227, augment="crop_flip_pca", cache_images=0)
 EPOCH_IMAGES = 1_281_167          # ILSVRC-2012 training images
-SHARES = (0.10, 0.25)             # of the vendor's peak: AlexNet is a poor fit for tensor cores
 RANK_SHARE = "rank 0 of 2 (its half of each batch), 1 worker"
 
 
@@ -93,30 +90,6 @@ def step_flops() -> float:
     backward pass costs about two: gradients of activations and of weights)."""
     from ..models import alexnet_paper, forward_flops
     return 3 * forward_flops(alexnet_paper(), (3, 227, 227))
-
-
-def rates(summary: dict) -> dict:
-    """The rates `plan` needs, from a bench_pipeline record's summary."""
-    return {k: summary[k] for k in ("decode_per_worker", "decode_full_size_per_worker", "transform")}
-
-
-def plan(decode_per_worker: float, transform: float, flops: float, workers: int = 8,
-         shares=SHARES) -> pd.DataFrame:
-    """Per GPU type and share of its peak: compute img/s, the loader workers that keep up
-    with it (ceil(compute / decode per worker)), and one GPU's ILSVRC-2012 epoch in minutes as
-    max(compute, input) with `workers` workers: with today's loader (the batch transform in
-    the training process caps the input) and with the transform moved off it (decode alone)."""
-    rows = []
-    for _, label, tflops, dtype in VENDOR_PEAKS:
-        for share in shares:
-            compute, decode = share * tflops * 1e12 / flops, workers * decode_per_worker
-            feed = min(decode, transform)
-            bound = "compute" if compute <= feed else ("batch transform" if transform < decode else "decode")
-            rows.append({"GPU": f"{label} ({dtype})", "share of peak": f"{share:.0%}",
-                         "compute img/s": round(compute), "workers needed": math.ceil(compute / decode_per_worker),
-                         "epoch (min)": round(EPOCH_IMAGES / min(compute, feed) / 60, 1), "bound by": bound,
-                         "epoch, decode only (min)": round(EPOCH_IMAGES / min(compute, decode) / 60, 1)})
-    return pd.DataFrame(rows).set_index(["GPU", "share of peak"])
 
 
 def run(overrides: list[str]) -> "Path":  # noqa: F821
