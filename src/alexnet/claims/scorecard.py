@@ -228,22 +228,3 @@ def headline(card: pd.DataFrame) -> pd.DataFrame:
     total = pd.DataFrame([dict(claim=f"All {len(card)} claims", paper="", ours=tally(card), verdict="",
                                chapter="scorecard")])
     return pd.concat([rows, total], ignore_index=True)[["claim", "paper", "ours", "verdict", "chapter", "id"]]
-
-
-def long_records() -> list:
-    """The committed `long` records, in registry order (every experiment that declares `long`)."""
-    return [r for r in (record(name, ("long",)) for name in registry.with_preset("long")) if r is not None]
-
-
-def regime_table(preset: str = "long") -> pd.DataFrame:
-    """Per committed record at `preset`: each gated claim's regime, pass or fail."""
-    rows = []
-    for c in claims():
-        if c.experiment is None or (not c.regime.converged and not c.regime.overfits):
-            continue
-        rec = record(c.experiment, (preset,))
-        if rec is not None:
-            passed, text = gate(c, rec)
-            rows.append({"claim": c.claim, "record": f"{c.experiment}/{preset}", "gate": text,
-                         "passes": "yes" if passed else "no"})
-    return pd.DataFrame(rows).set_index("claim") if rows else pd.DataFrame()

@@ -112,25 +112,6 @@ FAMILIES = {"imagenet_jpeg": "ImageNet sample: JPEG folders, 224×224 crops",
             "fashion_mnist": "Fashion-MNIST resized to 224×224", "cifar10": "CIFAR-10: 32×32, crops and flips"}
 
 
-def ablation_curves(metrics, variants, column: str = "val_top1_err"):
-    """Mean over seeds per epoch (line) and each seed (thin), for each variant."""
-    fig, axes = figure(2, 1, width=8.5, height=3.0)
-    for k, variant in enumerate(variants):
-        rows = metrics[metrics.variant == variant]
-        for ax, col in zip(axes, ("train_err", column)):
-            for _, seed_rows in rows.groupby("seed"):
-                ax.plot(seed_rows.epoch, seed_rows[col], color=CYCLE[k], lw=0.6, alpha=0.4)
-            mean = rows.groupby("epoch")[col].mean()
-            ax.plot(mean.index, mean.values, color=CYCLE[k], lw=2, label=variant)
-    axes[0].set_title("training error (on the batches as trained)", fontsize=9)
-    axes[1].set_title("test error", fontsize=9)
-    for ax in axes:
-        ax.set_xlabel("epoch")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 # --- The dataset chapter (§2): what it draws and quotes, with or without the data present ---
 DATASETS = {"the 10-class ImageNet sample (`imagenet-sample/`)": "imagenet-sample/natural",
             "Fashion-MNIST (`FashionMNIST/raw/`)": "FashionMNIST/raw",
