@@ -80,8 +80,11 @@ def test_cli_rejects_bad_keys_naming_the_nearest():
 @pytest.mark.skipif(shutil.which("make") is None or torch.cuda.is_available(),
                     reason="needs make, and no GPU (with one the target runs the whole check)")
 def test_make_gpu_check_on_a_cpu_is_one_line_and_exit_0():
-    """`-o` takes the venv as made (its stamp would reinstall it otherwise); PY= this interpreter."""
-    got = subprocess.run(["make", "-o", ".venv/.installed-stamp", "gpu-check", f"PY={sys.executable}"],
+    """`-o` takes the venv as made (its stamp would reinstall it otherwise); PY= this interpreter.
+    --no-print-directory: under `make test` this make is a sub-make, which would print
+    "Entering directory" lines around the one line a user sees."""
+    got = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed-stamp", "gpu-check",
+                          f"PY={sys.executable}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr
     assert got.stdout.splitlines() == [
