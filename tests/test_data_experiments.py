@@ -17,6 +17,13 @@ def test_augmentation_smoke_writes_a_record(tmp_path, monkeypatch):
     assert s["gain_pca"] == pytest.approx(s["crop_flip"]["val_top1_err"]["mean"] - s["crop_flip_pca"]["val_top1_err"]["mean"])
     assert len(s["pca"]["eigvals"]) == 3 and s["pca"]["eigvals"][0] >= s["pca"]["eigvals"][2]
     assert rec.config["variants"]["crop_flip_pca"]["augment"] == "crop_flip_pca"
+    # the ten-crop claim reads the centre and ten-view errors measured on each trained net,
+    # and the centre view is the error the training loop measured on the same images
+    last = rec.metrics.groupby(["variant", "seed"]).tail(1)
+    assert last.ten_crop_top1_err.notna().all()
+    assert (last.center_top1_err == last.val_top1_err).all()
+    from alexnet.claims.scorecard import claim
+    assert len(claim("ten_crop").effect(s)) == len(s["crop_flip_pca"]["val_top1_err"]["values"])
 
 
 def test_bench_speedups_and_targets():

@@ -59,3 +59,23 @@ def test_matmul_enlargement_equals_torch_bilinear():
     x = torch.rand(2, 3, 64, 64)                      # shrinking: torch's, with antialias
     torch.testing.assert_close(resize(x, 32), F.interpolate(x, size=(32, 32), mode="bilinear",
                                                             align_corners=False, antialias=True))
+
+
+def test_ten_views_of_a_memory_loader_are_torchvisions_ten_crops_of_the_padded_image():
+    """The CIFAR form of §4.1's ten patches: torchvision's ten_crop (a second implementation)
+    of the image zero-padded by 4, i.e. the image and its corner translations, each reflected."""
+    import torchvision.transforms.v2.functional as TF
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8, generator=gen)
+    mean, std = [0.4, 0.5, 0.6], [0.2, 0.25, 0.3]
+    ten = MemoryLoader(images, torch.arange(5), 5, 32, mean, std, train=False, ten_crop=True)
+    x, _ = next(ten.batches(0))
+    assert x.shape == (5, 10, 3, 32, 32)
+    padded = torch.nn.functional.pad(images, (4, 4, 4, 4)).float() / 255
+    ref = torch.stack(TF.ten_crop(padded, [32, 32]), dim=1)                  # (5, 10, 3, 32, 32)
+    norm = (ref - torch.tensor(mean).view(1, 1, 3, 1, 1)) / torch.tensor(std).view(1, 1, 3, 1, 1)
+    torch.testing.assert_close(x, norm)
+    centre = MemoryLoader(images, torch.arange(5), 5, 32, mean, std, train=False)
+    torch.testing.assert_close(x[:, 4], next(centre.batches(0))[0])          # view 4: the image itself
+    # a training loader never makes ten views
+    assert not MemoryLoader(images, torch.arange(5), 5, 32, mean, std, train=True, ten_crop=True).ten_crop

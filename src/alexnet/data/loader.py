@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import torch
 import torch.nn.functional as F
 
-from .augment import pca_noise_batch, random_crop, random_flip
+from .augment import pca_noise_batch, random_crop, random_flip, ten_crops
 
 
 @runtime_checkable
@@ -95,11 +95,13 @@ class MemoryLoader:
     pca: tuple | None = None       # (eigvals, eigvecs) for §4.1 colour noise
     pca_std: float = 0.1
     drop_last: bool | None = None  # None: drop the last partial batch when training
+    ten_crop: bool = False         # evaluation: §4.1's ten views (see `views`)
 
     def __post_init__(self):
         self.mean = torch.as_tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
         self.std = torch.as_tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
         self.augment = self.augment if self.train else "none"
+        self.ten_crop = self.ten_crop and not self.train
         self.pad = self.images.shape[-1] // 8 if self.pad is None else self.pad
         self.drop_last = self.train if self.drop_last is None else self.drop_last
 
@@ -113,9 +115,23 @@ class MemoryLoader:
         gen = torch.Generator().manual_seed(step_seed(self.seed, epoch, -1))
         return torch.randperm(len(self.labels), generator=gen)
 
+    def views(self, raw: torch.Tensor) -> torch.Tensor:
+        """§4.1's ten test patches in the form training crops take here: the image and its
+        four corner translations by `pad` (windows of the zero-padded image, as `random_crop`
+        draws them), each also reflected. (B, C, H, W) -> (B, 10, C, H, W)."""
+        return ten_crops(F.pad(raw, (self.pad,) * 4), raw.shape[-1])
+
     def transform(self, raw: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+        if self.ten_crop:
+            views = self.views(raw)                                # (B, 10, C, H, W)
+            return self.normalise(views.flatten(0, 1)).unflatten(0, views.shape[:2])
         if self.augment != "none":                                 # on uint8: a quarter of the bytes
             raw = random_flip(random_crop(raw, self.pad, gen), gen)
+        return self.normalise(raw, gen)
+
+    def normalise(self, raw: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+        """uint8 (B, C, H, W) -> float (B, C, S, S): [0, 1], §4.1 colour noise when training
+        with it, standardised per channel, resized to `image_size`."""
         x = raw.float().div_(255)                                  # (B, C, H, W) in [0, 1]
         if self.augment == "crop_flip_pca" and self.pca is not None:
             x = pca_noise_batch(x, *self.pca, std=self.pca_std, generator=gen)

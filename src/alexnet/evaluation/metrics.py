@@ -56,3 +56,15 @@ def clean_train_error(result, limit: int = 2000) -> dict:
                           src.mean.flatten().tolist(), src.std.flatten().tolist(), train=False)
     out = evaluate(result.model, loader.batches(0), result.device, cfg.precision, cfg.channels_last)
     return dict(train_clean_top1_err=out["top1_err"], train_clean_loss=out["loss"])
+
+
+def crop_errors(result) -> dict:
+    """§4.1's test: one centre view vs the ten patches (softmax averaged), the same trained
+    model on the same images; {"center": evaluate(...), "ten_crop": evaluate(...)}. The loader
+    (memory or folder) decides what the ten patches are at its image size."""
+    from .probes import eval_loader
+    cfg, val = result.cfg, result.data.val
+    ten = eval_loader(val)
+    ten.ten_crop = True
+    return {name: evaluate(result.model, loader.batches(0), result.device, cfg.precision, cfg.channels_last)
+            for name, loader in (("center", eval_loader(val)), ("ten_crop", ten))}
