@@ -34,8 +34,16 @@ def test_imagenet_sample_smoke_writes_the_figures_material(tiny_folder, tmp_path
     path = run_experiment("imagenet_sample", "smoke", [f"data={tiny_folder}"], tmp_path / "res")
     rec = load("imagenet_sample", "smoke", root=tmp_path / "res")
     assert set(rec.metrics.variant) == {"paper_init", "kaiming"}
-    assert rec.summary["chosen"] in ("paper_init", "kaiming")
-    assert rec.summary["crops"]["ten_crop"]["n"] == rec.summary["crops"]["center"]["n"] == 6
+    chosen = rec.summary["chosen"]
+    assert chosen in ("paper_init", "kaiming")
+    last = rec.metrics.groupby("variant").tail(1).set_index("variant")
+    # the centre view is the error the training loop measured on the same images
+    assert (last.center_top1_err == last.val_top1_err).all()
+    assert ((0 <= last.same_class_neighbours) & (last.same_class_neighbours <= 1)).all()
+    assert rec.summary[chosen]["col_gap"]["values"] == pytest.approx([last.col2[chosen] - last.col1[chosen]])
+    from alexnet.claims.scorecard import claim
+    assert claim("neighbours").effect(rec.summary) == pytest.approx(
+        [last.same_class_neighbours[chosen] - 1 / 3])                  # chance: one class in three
     kernels = np.load(path / "conv1.npy")
     assert kernels.shape == (96, 3, 11, 11) and kernels.dtype == np.float16
     info = json.loads((path / "learned.json").read_text())
@@ -58,6 +66,13 @@ def test_imagenet_sample_smoke_writes_the_figures_material(tiny_folder, tmp_path
     for what in ("filters", "predictions", "neighbors"):
         assert main(["visualize", what, "--checkpoint", str(ckpt), "--out", str(tmp_path / "png")]) == 0
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["filters.png", "neighbors.png", "predictions.png"]
+    # The record grows by a seed: per-seed lists of two, the first seed's figures kept.
+    before = {p.name: p.read_bytes() for p in path.iterdir() if p.suffix in (".jpg", ".npy")}
+    run_experiment("imagenet_sample", "smoke", [f"data={tiny_folder}"], tmp_path / "res", seeds=[1])
+    grown = load("imagenet_sample", "smoke", root=tmp_path / "res")
+    assert grown.summary[grown.summary["chosen"]]["same_class_neighbours"]["seeds"] == [0, 1]
+    assert {p.name: p.read_bytes() for p in path.iterdir() if p.suffix in (".jpg", ".npy")} == before
+    assert json.loads((path / "learned.json").read_text())["seed"] == 0
 
 
 def test_colourfulness_reference_values():

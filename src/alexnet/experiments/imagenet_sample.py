@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,11 @@ from ..data.images import load_256
 from ..evaluation import probes as vis
 from ..evaluation.metrics import crop_errors
 from ..models import build_model
-from ..stats import pct, summarize
+from ..stats import pct
 from ..training.loop import NonFiniteLoss, train
 from ..harness import presets
 from ..harness.declare import Claim, Experiment
-from ..harness.runner import Outcome, scratch_dir
+from ..harness.runner import Outcome, final_summary, scratch_dir
 
 VARIANTS = {"paper_init": dict(init="paper"), "kaiming": dict(init="kaiming")}
 N_PREDICT, N_QUERIES, K_NEIGHBOURS, THUMB = 8, 4, 6, 64
@@ -108,105 +109,158 @@ def learned(result, names: list[str]) -> tuple[dict, dict[str, bytes]]:
     paths = [p for p, _ in pick] + [p for (q, _), row in zip(queries, nn_idx)
                                     for p in [q] + [train_items[j][0] for j in row]]
     info = dict(predictions=predictions, neighbours=neighbours, thumb_size=THUMB, thumbs_per_row=8,
-                thumb_order="predictions, then each query followed by its neighbours",
-                same_class_neighbours=float(np.mean([n["label"] == q["label"] for q in neighbours
-                                                     for n in q["neighbours"]])))
+                thumb_order="predictions, then each query followed by its neighbours")
     return info, {"thumbs.jpg": thumbnails(paths)}
 
 
-def kernels_summary(results: dict, cfg, seed: int, n_classes: int) -> tuple[dict, str]:
-    """Colourfulness per column for each trained variant and for its initial weights."""
-    out, best, best_err = {}, None, math.inf
-    for variant, result in results.items():
-        init = vis.conv1_kernels(build_model(cfg.replace(seed=seed, **VARIANTS[variant]), n_classes, 3))
-        trained = vis.conv1_kernels(result.model)
-        out[variant] = {when: [float(c.mean()) for c in vis.by_column(vis.colourfulness(k))]
-                        for when, k in (("trained", trained), ("init", init))}
-        err = result.history[-1]["val_top1_err"]
-        if err < best_err:
-            best, best_err = variant, err
-    return out, best
+def same_class_share(result, k: int = K_NEIGHBOURS) -> float:
+    """Figure 4 as a number: over every validation image, the share of its k nearest training
+    images in fc7 space (centre crops, Euclidean) that have its class."""
+    model, dev, data = result.model, result.device, result.data
+    bank = vis.features_of(model, data.train, dev)                          # (N_train, 4096)
+    queries = vis.features_of(model, data.val, dev)                         # (N_val, 4096)
+    idx, _ = vis.nearest(queries, bank, k)                                  # (N_val, k)
+    train_y = np.array([y for _, y in data.train.items])
+    val_y = np.array([y for _, y in data.val.items])
+    return float((train_y[idx] == val_y[:, None]).mean())
 
 
-def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    if cfg.dataset not in ("imagenet", "imagenet_sample"):
-        raise ValueError("imagenet_sample needs dataset=imagenet_sample or imagenet (an ImageNet-style folder)")
-    seed = seeds[0]
-    results, metrics = train_variants(cfg, preset, seed)
-    if not results:
-        raise NonFiniteLoss("every variant diverged; see the log")
-    any_result = next(iter(results.values()))
-    names = class_names(cfg, any_result.data.classes)
-    colour, best = kernels_summary(results, cfg, seed, any_result.data.num_classes)
-    chosen = results[best]
-    crops = crop_errors(chosen)
-    info, files = learned(chosen, names)
-    kernels = vis.conv1_kernels(chosen.model)
+def measure(result, cfg, seed: int, variant: str) -> dict[str, float]:
+    """What §6 and §6.1 ask of one trained net, as columns of its last epoch row: centre vs ten
+    crops (top-1, top-5), each column's mean conv1 colourfulness trained and at init (the same
+    seed rebuilds the initial weights), and the fc7 neighbours' same-class share."""
+    out = {f"{view}_{k}_err": m[f"{k}_err"] for view, m in crop_errors(result).items() for k in ("top1", "top5")}
+    init = build_model(cfg.replace(seed=seed, **VARIANTS[variant]), result.data.num_classes, 3)
+    for when, model in (("", result.model), ("_init", init)):
+        one, two = (float(c.mean()) for c in vis.by_column(vis.colourfulness(vis.conv1_kernels(model))))
+        out.update({f"col1{when}": one, f"col2{when}": two, f"col_gap{when}": two - one})
+    out["same_class_neighbours"] = same_class_share(result)
+    return out
+
+
+def figures(result, names: list[str], variant: str, seed: int) -> dict[str, bytes]:
+    """The files the Learned chapter draws, from one trained net: its conv1 kernels (float16),
+    eight predictions and four queries' neighbours (`learned.json`), their thumbnails."""
+    info, files = learned(result, names)
+    kernels = vis.conv1_kernels(result.model)
     buf = io.BytesIO()
     np.save(buf, kernels.astype(np.float16))
     files["conv1.npy"] = buf.getvalue()
-    colour_trained = vis.by_column(vis.colourfulness(kernels))
-    info["colourfulness"] = [[round(float(v), 4) for v in col] for col in colour_trained]
-    files["learned.json"] = (json.dumps(dict(info, variant=best, classes=names), indent=1) + "\n").encode()
-    summary = {v: {c: summarize([r.history[-1][c]], [seed]) for c in ("val_top1_err", "val_top5_err", "train_err")}
-               for v, r in results.items()}
+    info["colourfulness"] = [[round(float(v), 4) for v in col] for col in vis.by_column(vis.colourfulness(kernels))]
+    files["learned.json"] = (json.dumps(dict(info, variant=variant, seed=seed, classes=names), indent=1) + "\n").encode()
+    return files
+
+
+def run(cfg, preset: str, seeds: list[int]) -> Outcome:
+    """Per seed: both variants trained and measured (`measure`); the figures' files come from
+    the better variant of the batch's first seed (a record grown later keeps its files)."""
+    if cfg.dataset not in ("imagenet", "imagenet_sample"):
+        raise ValueError("imagenet_sample needs dataset=imagenet_sample or imagenet (an ImageNet-style folder)")
+    frames, files, about, configs = [], {}, {}, {}
+    for seed in seeds:
+        results, metrics = train_variants(cfg, preset, seed)
+        if not results:
+            raise NonFiniteLoss(f"every variant diverged with seed {seed}; see the log")
+        for variant, result in results.items():
+            last = metrics.index[metrics.variant == variant][-1]
+            for key, value in measure(result, cfg, seed, variant).items():
+                metrics.loc[last, key] = value
+            configs[variant] = result.cfg.replace(seed=cfg.seed).to_dict()
+        frames.append(metrics)
+        if not files:
+            any_result = next(iter(results.values()))
+            names = class_names(cfg, any_result.data.classes)
+            best = min(results, key=lambda v: results[v].history[-1]["val_top1_err"])
+            files = figures(results[best], names, best, seed)
+            about = dict(classes=names, n_train=len(any_result.data.train.items),
+                         n_val=len(any_result.data.val.items), chance_top1_err=1 - 1 / len(names))
+    metrics = pd.concat(frames, ignore_index=True)
+    return Outcome(metrics, dict(about, **summarize_metrics(metrics, cfg)), any_result.data.fingerprint,
+                   configs, files)
+
+
+COLUMNS = ("val_top1_err", "val_top5_err", "train_err", "center_top1_err", "center_top5_err",
+           "ten_crop_top1_err", "ten_crop_top5_err", "col1", "col2", "col_gap", "col1_init", "col2_init",
+           "col_gap_init", "same_class_neighbours")
+
+
+def summarize_metrics(metrics, cfg) -> dict:
+    """The summary from the metrics alone (records grow by seed): per variant, each measured
+    column over seeds (keyed by seed), the seeds it diverged with, and `chosen`: the variant
+    with the lower mean final validation error (the one the claims read)."""
+    trained = metrics[metrics.get("diverged", pd.Series(index=metrics.index, dtype=object)).isna()]
+    summary = final_summary(trained, COLUMNS)
     for v in VARIANTS:
-        summary.setdefault(v, {})["diverged"] = v not in results
-        if v in results:
-            summary[v]["images_per_s"] = float(np.nanmean([h["images_per_s"] for h in results[v].history]))
-    summary.update(chosen=best, crops={k: {m: crops[k][m] for m in ("top1_err", "top5_err", "n")} for k in crops},
-                   colourfulness_by_column=colour, classes=names, n_train=len(chosen.data.train.items),
-                   n_val=len(chosen.data.val.items), chance_top1_err=1 - 1 / len(names),
-                   same_class_neighbours=info["same_class_neighbours"])
-    return Outcome(metrics, summary, chosen.data.fingerprint, {v: r.cfg.to_dict() for v, r in results.items()},
-                   files)
+        rows = metrics[metrics.variant == v]
+        bad = rows[rows["diverged"].notna()].seed if "diverged" in rows else []
+        summary.setdefault(v, {})["diverged_seeds"] = sorted(int(x) for x in bad)
+    ok = [v for v in VARIANTS if "val_top1_err" in summary[v]]
+    summary["chosen"] = min(ok, key=lambda v: summary[v]["val_top1_err"]["mean"]) if ok else None
+    return summary
+
+
+def crops_table(record) -> pd.DataFrame:
+    """The chosen variant's centre-crop and ten-crop errors (%), mean over seeds."""
+    s = record.summary[record.summary["chosen"]]
+    return pd.DataFrame({f"{k}-error (%)": [100 * s[f"{view}_{k.replace('-', '')}_err"]["mean"]
+                                            for view in ("center", "ten_crop")] for k in ("top-1", "top-5")},
+                        index=["centre crop", "10 crops (§4.1)"]).round(2)
+
+
+def colour_table(record) -> pd.DataFrame:
+    """Mean conv1 colourfulness per column, trained and at initialisation, per variant (mean over seeds)."""
+    s = record.summary
+    return pd.DataFrame({(v, when): {f"column {c}": s[v][f"col{c}{suffix}"]["mean"] for c in (1, 2)}
+                         for v in VARIANTS if "col1" in s[v] for when, suffix in (("trained", ""), ("init", "_init"))}
+                        ).T.round(3)
 
 
 def facts(record) -> dict[str, str]:
-    """What the Results and Learned chapters quote: the crops' errors, each variant's final error,
-    the paper init's losses, and Figures 3-4's colourfulness, top-5 hits and fc7 neighbours."""
+    """What the Results and Learned chapters quote: the chosen variant's crop errors, each
+    variant's final error, the paper init's losses, Figures 3-4 in numbers; means over seeds."""
     s, m = record.summary, record.metrics
-    out = {f"{crop}_{k}": pct(s["crops"][crop][f"{k}_err"])
+    chosen = s["chosen"]
+    out = {f"{crop}_{k}": pct(s[chosen][f"{crop}_{k}_err"]["mean"])
            for crop in ("center", "ten_crop") for k in ("top1", "top5")}
-    out.update(chosen=s["chosen"].replace("_", " "), n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
+    out.update(chosen=chosen.replace("_", " "), n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
                epochs=str(int(m.epoch.max())), chance=pct(s["chance_top1_err"], 0),
-               point_per_image=f"{100 / s['crops']['center']['n']:.2f}",
-               same_class=pct(s["same_class_neighbours"], 0))
+               point_per_image=f"{100 / s['n_val']:.2f}", seeds=_seeds(s[chosen]["val_top1_err"]["n"]),
+               same_class=pct(s[chosen]["same_class_neighbours"]["mean"], 0))
     for v in VARIANTS:
-        out[f"{v}_top1"] = "diverged" if s[v]["diverged"] else pct(s[v]["val_top1_err"]["mean"])
-    paper = m[m.variant == "paper_init"].sort_values("epoch")
+        out[f"{v}_top1"] = pct(s[v]["val_top1_err"]["mean"]) if "val_top1_err" in s[v] else "diverged"
+    paper = m[(m.variant == "paper_init") & (m.seed == m.seed.min())].sort_values("epoch")
     if len(paper) and "train_loss" in paper:
         out.update(paper_init_first_loss=f"{paper.train_loss.iloc[0]:.2f}",
                    paper_init_last_val_loss=f"{paper.val_loss.iloc[-1]:.3f}")
     return out | _learned_facts(record)
 
 
+def _seeds(n: int) -> str:
+    return "one seed" if n == 1 else f"{n} seeds"
+
+
 def _learned_facts(record) -> dict[str, str]:
-    """Figures 3 and 4 in numbers, from `learned.json`: mean colourfulness per column (and the
-    standard error of their difference), how far it moved from init, top-1/top-5 hits."""
+    """Figures 3 and 4 in numbers: mean colourfulness per column over seeds (and the spread of
+    their difference), how far it moved from init, and the figure's net's top-1/top-5 hits."""
     info = json.loads((record.path / "learned.json").read_text())
-    one, two = (np.array(c) for c in info["colourfulness"])
-    colour = record.summary["colourfulness_by_column"][info["variant"]]
+    s = record.summary[record.summary["chosen"]]
     hits = [(p["label"] == p["top5"][0], p["label"] in p["top5"]) for p in info["predictions"]]
-    return dict(col1=f"{one.mean():.3f}", col2=f"{two.mean():.3f}", col_gap=f"{two.mean() - one.mean():+.3f}",
-                col_se=f"{np.sqrt(one.var(ddof=1) / len(one) + two.var(ddof=1) / len(two)):.3f}",
-                col_moved=f"{max(abs(a - b) for a, b in zip(colour['trained'], colour['init'])):.3f}",
+    return dict(col1=f"{s['col1']['mean']:.3f}", col2=f"{s['col2']['mean']:.3f}",
+                col_gap=f"{s['col_gap']['mean']:+.3f}", col_gap_std=f"{s['col_gap']['std']:.3f}",
+                col_moved=f"{max(abs(s[f'col{c}']['mean'] - s[f'col{c}_init']['mean']) for c in (1, 2)):.3f}",
                 pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
                 pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
-def _colour_split(summary: dict) -> list[float]:
-    """Colourfulness of column 2's conv1 kernels minus column 1's (Fig. 3: GPU 2 colour)."""
-    chosen = summary.get("chosen")
-    col = summary.get("colourfulness_by_column", {}).get(chosen, {}).get("trained")
-    return [col[1] - col[0]] if col else []
+def _chosen(column: str) -> Callable:
+    """The chosen variant's per-seed values of `column` (missing in a record made before it)."""
+    return lambda summary: summary.get(summary.get("chosen"), {}).get(column, {}).get("values", [])
 
 
 def _neighbours(summary: dict) -> list[float]:
-    """Share of fc7 neighbours of the same class, above chance (1 / classes)."""
-    share = summary.get("same_class_neighbours")
-    return [share - (1 - summary["chance_top1_err"])] if share is not None else []
+    """Share of fc7 neighbours of the query's class, above chance (1 / classes), per seed."""
+    return [v - (1 - summary["chance_top1_err"]) for v in _chosen("same_class_neighbours")(summary)]
 
 
 EXPERIMENT = Experiment(
@@ -218,9 +272,11 @@ EXPERIMENT = Experiment(
     presets=dict(
         smoke=dict(presets.IMAGENET_SAMPLE, image_size=128, epochs=1, batch_size=8, train_limit=0, val_limit=0),
         cpu=dict(presets.IMAGENET_SAMPLE, epochs=5, batch_size=32, lr=0.01, schedule="plateau", patience=2),
+        # long (issue 25): Figures 3 and 4 as numbers need seeds: three, each twice cpu's epochs
+        long=dict(presets.IMAGENET_SAMPLE, epochs=10, batch_size=32, lr=0.01, schedule="plateau", patience=2),
         paper=dict(presets.IMAGENET_SAMPLE, precision="bf16", channels_last=True)),
-    seeds=presets.ONE, variants=VARIANTS,
+    seeds=dict(presets.ONE, long=[0, 1, 2]), variants=VARIANTS,
     claims=(Claim("colour_split", "conv1 splits by column: colour-agnostic vs colour-specific (Fig. 3)",
-                  "qualitative", "learned", _colour_split, unit="plain"),
+                  "qualitative", "learned", _chosen("col_gap"), unit="plain"),
             Claim("neighbours", "fc7 neighbours share the query's class (Fig. 4)", "qualitative", "learned",
                   _neighbours)))

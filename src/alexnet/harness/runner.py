@@ -105,7 +105,7 @@ def grow(name: str, preset: str, cfg: Config, seeds: list[int], overrides, resul
     prov = dict(rec.provenance, seeds=sorted(have + new), ended_utc=now["ended_utc"],
                 batches=[*rec.provenance.get("batches", [batch(rec.provenance)]), batch(now)])
     config = dict(rec.config, variants={**rec.config.get("variants", {}), **outcome.configs})
-    files = {**records.extra_files(rec), **outcome.files}
+    files = {**outcome.files, **records.extra_files(rec)}      # the seeds it has keep their files
     return records.write(name, preset, config=config, metrics=metrics, summary=summary, provenance=prov,
                          root=results, force=True, files=files)
 
