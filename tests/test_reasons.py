@@ -42,3 +42,13 @@ def test_regime_command_only_where_the_preset_exists():
         assert table.command["lrn_proxy"] == "`alexnet run lrn --preset regime`"
     if "vgg_depth" in table.index and table.verdict["vgg_depth"] == "inconclusive (regime)":
         assert "not declared yet" in table.command["vgg_depth"]            # no VGG regime design yet
+
+
+def test_each_inconclusive_row_says_how_many_seeds_would_decide_it():
+    """The count is stats.seeds_to_decide of the very effects the scorecard judged."""
+    from alexnet import stats
+    table = reasons.reasons().set_index("id")
+    for cid, row in table[table.verdict == "inconclusive"].iterrows():
+        c = scorecard.claim(cid)
+        n = stats.seeds_to_decide(scorecard.effects(c, scorecard.record(c.experiment)), c.size, c.margin)
+        assert (f"{n} seeds in all" if n else "more than 1,000 seeds") in row.why

@@ -1,5 +1,6 @@
 """`alexnet.stats`: means over seeds, differences and THE verdict rule (issue 12)."""
 import math
+import statistics
 
 import pandas as pd
 import pytest
@@ -181,3 +182,23 @@ def test_runs_that_stop_at_different_epochs_are_compared_end_to_end():
                 seeds=(1,))
     r = stats.regime(pd.concat([a, b]), 20, drops=2)
     assert r["converged"] and r["last3_span"] == pytest.approx(0.001)   # epoch by epoch it would jump 5 points
+
+
+def test_seeds_to_decide_is_the_first_n_whose_interval_clears_the_nearest_boundary():
+    from alexnet.stats import seeds_to_decide, t975, verdict
+    vals = [0.01, -0.004, 0.02, 0.003]                 # mean 0.00725, sd ~0.0101: covers zero
+    n = seeds_to_decide(vals)
+    mean, sd = statistics.mean(vals), statistics.stdev(vals)
+    assert t975(n - 1) * sd / n ** 0.5 < mean <= t975(n - 2) * sd / (n - 1) ** 0.5
+    # the same mean and sd over n seeds would be decisive, over n - 1 not
+    def like(k):                                         # k values with exactly that mean and sd
+        base = [(-1) ** i for i in range(k)] if k % 2 == 0 else [(-1) ** i for i in range(k - 1)] + [0]
+        b = statistics.stdev(base)
+        return [mean + sd * x / b for x in base]
+    assert verdict(like(n)) != "inconclusive" and verdict(like(n - 1)) == "inconclusive"
+    # a paper's size far above the mean: "not reproduced" comes sooner than clearing zero
+    noisy = [0.03, -0.01, 0.02, -0.005]
+    assert seeds_to_decide(noisy, paper=0.2) < seeds_to_decide(noisy)
+    assert seeds_to_decide(noisy, margin=0.01) < seeds_to_decide(noisy)  # -margin is farther than 0
+    assert seeds_to_decide([0.01]) is None
+    assert seeds_to_decide([0.02, -0.02]) is None                        # mean at zero: never

@@ -144,6 +144,28 @@ def interval(values) -> dict:
                 lo=mean - half, hi=mean + half, values=v)
 
 
+def seeds_to_decide(values, paper: float | None = None, margin: float | None = None,
+                    cap: int = 1000) -> int | None:
+    """How many seeds in all an inconclusive claim would need for a decisive verdict if its
+    per-seed effects kept their measured mean and standard deviation: the smallest n at which
+    the 95% interval (half-width t(n-1) sd / sqrt(n)) would clear a boundary of `verdict`
+    (zero; the paper's size for "not reproduced"; -margin for a "no better than" claim). None: fewer than two values, or no n up to `cap` (a mean at a boundary)."""
+    ci = interval(values)
+    if ci["n"] < 2:
+        return None
+    m, sd = ci["mean"], ci["std"]
+    # either side of the interval may decide: lo > 0 or hi < 0 (room |m|); hi < paper, "not
+    # reproduced" (room paper - m); for a margin claim, clearing -margin (room |m + margin|)
+    rooms = [abs(m + margin)] if margin is not None else [abs(m)] + ([paper - m] if paper is not None else [])
+    room = max(rooms)
+    if sd == 0:
+        return ci["n"]
+    for n in range(ci["n"], cap + 1):
+        if t975(n - 1) * sd / math.sqrt(n) < room:
+            return n
+    return None
+
+
 def verdict(values=None, paper: float | None = None, *, holds: bool | None = None,
             margin: float | None = None, regime: bool = True) -> str:
     """THE rule (version 2, above): a verdict from per-seed effects (`values`, positive = the

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import stats
 from ..harness import registry
 from . import scorecard
 from .scorecard import tag
@@ -68,6 +69,21 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
     return "`" + COMMANDS[verdict].format(exp=exp, preset=scale.rsplit(", ", 1)[-1]) + "`"
 
 
+def to_decide(claim_id: str, hours: float) -> str:
+    """For an inconclusive claim: the seeds in all that would decide it if its effects kept their
+    measured mean and spread (`stats.seeds_to_decide`), and their CPU cost at the record's
+    measured hours per seed."""
+    c = scorecard.claim(claim_id)
+    rec = scorecard.record(c.experiment)
+    values = scorecard.effects(c, rec)
+    n = stats.seeds_to_decide(values, c.size, c.margin)
+    if n is None:
+        return "more than 1,000 seeds: the mean sits on a boundary"
+    per_seed = hours / len(values) if hours == hours else float("nan")
+    cost = "" if per_seed != per_seed else f", ~{(n - len(values)) * per_seed:.1f} CPU-h more"
+    return f"{n} seeds in all (+{n - len(values)}{cost})"
+
+
 def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every measured claim that is not `reproduced`, grouped in GROUPS' order."""
     card = scorecard.empirical(scorecard.table() if card is None else card)
@@ -78,6 +94,8 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
         measured = {"inconclusive (regime)": row.regime, "not run": row.scale,
                     "inconclusive (one seed)": "the record holds one seed",
                     "inconclusive": "the interval covers both zero and the paper's size"}.get(row.verdict, "")
+        if row.verdict == "inconclusive":
+            measured += f"; {to_decide(row.id, hours[row.id])}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
         rows.append(dict(reason=GROUPS[row.verdict][0], claim=row.claim, verdict=row.verdict, why=why or "–",
                          command=_command(row.id, row.verdict, row.scale), cpu_hours=hours[row.id],
