@@ -10,7 +10,7 @@ from alexnet.experiments import get, run_experiment
 def test_vgg_experiment_smoke(name, tmp_path, monkeypatch):
     monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
     module = get(name)
-    assert set(module.EXPERIMENT.presets) == {"smoke", "cpu", "paper"}
+    assert set(module.EXPERIMENT.presets) == {"smoke", "cpu", "regime", "paper"}
     out = run_experiment(name, "smoke", results=tmp_path / "results")
     summary = json.loads((out / "summary.json").read_text())
     if name == "vgg_scale":
@@ -20,3 +20,20 @@ def test_vgg_experiment_smoke(name, tmp_path, monkeypatch):
         variants = {"vgg_lrn": ["A", "A-LRN"], "vgg_depth": ["A", "B", "C", "D", "E"]}[name]
         assert [v for v in summary if v in variants] == variants
         assert all(0 <= summary[v]["val_top1_err"]["mean"] <= 1 for v in variants)
+
+
+SMALL = ["dataset=synthetic", "train_limit=64", "val_limit=32", "epochs=1", "batch_size=16", "progress=false"]
+
+
+@pytest.mark.parametrize("name, trained", [("vgg_depth", {"A", "E"}), ("vgg_lrn", {"A", "A-LRN"}),
+                                           ("vgg_scale", {"S=256", "S=[256,512]"})])
+def test_a_vgg_regime_record_trains_only_the_pair_its_claim_compares(name, trained, tmp_path, monkeypatch):
+    """The `regime` design (issue 25): §5's schedule on the claim's two nets, the chapter's
+    facts still readable from it (rows of the other nets simply absent)."""
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    assert get(name).EXPERIMENT.presets["regime"]["schedule"] == "plateau"
+    run_experiment(name, "regime", SMALL, results=tmp_path / "results", seeds=[0])
+    from alexnet.records import load
+    rec = load(name, "regime", root=tmp_path / "results")
+    assert set(rec.metrics.variant.dropna()) - {"S=256 + S=[256,512]"} == trained
+    assert get(name).facts(rec)["seeds"] == "1"

@@ -106,17 +106,20 @@ class Evidence:
                        per_seed=self.per_seed, line=self.line)
         return out
 
-    def glue(self) -> "Evidence":
+    def glue(self, name: str | None = None) -> "Evidence":
         """Glue `facts()` for the prose, each as `{name}_{key}` ({glue:text}), and the verdict as
-        `{name}_verdict` ({glue:md}, marked with its claim). Returns itself."""
+        `{name}_verdict` ({glue:md}, marked with its claim). `name` (default: the one asked for)
+        tells apart two records of one experiment on a page, e.g. a grid and the claim's record.
+        Returns itself."""
+        name = name or self.name
         from myst_nb import glue
         if self.record is None and self.missing:            # the page says why, in one short note
             from IPython.display import Markdown, display
             display(Markdown(f"> **Note.** {self.missing}"))
         for key, text in self.facts().items():
-            glue(f"{self.name}_{key}", text, display=False)
+            glue(f"{name}_{key}", text, display=False)
         if self.row is not None:
-            glue(f"{self.name}_verdict", self.verdict_md, display=False)
+            glue(f"{name}_verdict", self.verdict_md, display=False)
         return self
 
     def __bool__(self) -> bool:

@@ -12,11 +12,13 @@ from ..models.vgg import WEIGHT_LAYERS
 from ..stats import pm
 
 CONFIGS = ("A", "B", "C", "D", "E")
+PAIR = ("A", "E")          # the `regime` record: only the two nets the claim compares
 
 
 def run(cfg, preset, seeds) -> Outcome:
-    variants = {c: dict(model=model_name(c, cfg)) for c in CONFIGS}
-    variants["E-glorot"] = dict(model=model_name("E", cfg), init="xavier")   # the Glorot init §3.1 names
+    variants = {c: dict(model=model_name(c, cfg)) for c in (PAIR if preset == "regime" else CONFIGS)}
+    if preset != "regime":
+        variants["E-glorot"] = dict(model=model_name("E", cfg), init="xavier")   # the Glorot init §3.1 names
     metrics, fingerprint, configs = run_variants(
         "vgg_depth", preset, cfg, variants, seeds,
         on_result=lambda variant, seed, result: dict(params=count_parameters(result.model)))
@@ -40,21 +42,22 @@ def facts(record) -> dict[str, str]:
     net its weight layers, parameters, init, errors (mean ± std over seeds, %) beside Table 3's
     (S = Q = 256; "—" for E-glorot), and the net with the lowest mean top-1 error."""
     s, out = record.summary, {}
-    for v in (*CONFIGS, "E-glorot"):
+    for v in (v for v in (*CONFIGS, "E-glorot") if v in s):       # a `regime` record holds A and E only
         paper, key = PAPER_TABLE3.get((v, "256", "256"), ("—", "—")), v.replace("-", "_")
         out.update({f"{key}_layers": str(s[v]["weight_layers"]), f"{key}_params": f"{s[v]['params']:,}",
                     f"{key}_init": s[v].get("init", "—"),
                     f"{key}_top1": pm(s[v]["val_top1_err"]), f"{key}_top5": pm(s[v]["val_top5_err"]),
                     f"{key}_train": pm(s[v]["train_err"]),
                     f"{key}_paper_top1": str(paper[0]), f"{key}_paper_top5": str(paper[1])})
-    best = min(CONFIGS, key=lambda c: s[c]["val_top1_err"]["mean"])
+    best = min((c for c in CONFIGS if c in s), key=lambda c: s[c]["val_top1_err"]["mean"])
     return dict(out, best=best, best_top1=out[f"{best}_top1"], seeds=str(s["A"]["val_top1_err"]["n"]))
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="VGG depth: configurations A to E", section="VGG §4.1, Table 3",
-    presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU, paper=presets.VGG_PAPER),   # cpu: ~8 minutes (18 runs)
-    seeds=presets.THREE,
+    presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU,   # cpu: ~8 minutes (18 runs)
+                 regime=presets.VGG_REGIME, paper=presets.VGG_PAPER),
+    seeds=dict(presets.THREE, regime=presets.VGG_REGIME_SEEDS),
     claims=(Claim("vgg_depth", "VGG: error falls with depth, A → E (Table 3)", "29.6 → 27.3 top-1", "vgg",
                   paired(("A", "val_top1_err"), ("E", "val_top1_err")), CLAIMS["vgg_depth"]["gain_top1"], regime=Regime()),))

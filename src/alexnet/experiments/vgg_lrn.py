@@ -42,8 +42,9 @@ def facts(record) -> dict[str, str]:
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="VGG A vs A-LRN: does local response normalisation help?", section="VGG §4.1, Table 3",
-    presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU, paper=presets.VGG_PAPER),
-    seeds=presets.THREE,
+    presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU, regime=presets.VGG_REGIME,
+                 paper=presets.VGG_PAPER),
+    seeds=dict(presets.THREE, regime=presets.VGG_REGIME_SEEDS),
     # "No better than": the effect is A-LRN's error minus A's (positive: LRN does not help); it
     # reproduces when its interval lies above -margin (any gain from LRN is under the margin).
     claims=(Claim("vgg_a_lrn", "VGG: A-LRN is no better than A (Table 3)", "29.7 vs 29.6", "vgg",
