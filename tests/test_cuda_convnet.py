@@ -42,6 +42,34 @@ def test_locally_connected_matches_loop():
     torch.testing.assert_close(layer(x), ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("size, k, pad, stride", [(6, 3, 1, 1), (7, 3, 0, 2), (5, 2, 1, 1)])
+@pytest.mark.parametrize("bf16", [False, True])
+def test_locally_connected_equals_unfold_einsum(size, k, pad, stride, bf16):
+    """The gathered-windows forward against the F.unfold + einsum one it replaced (a second
+    implementation): the same outputs and gradients, in fp32 and under bf16 autocast (equal to
+    the last bit in bf16 on the machine that made this change; the matmul kernels may sum in
+    another order for other operand layouts, so the test allows fp32 rounding)."""
+    torch.manual_seed(0)
+    layer = LocallyConnected2d(6, 5, in_size=size, kernel_size=k, padding=pad, stride=stride)
+    torch.nn.init.normal_(layer.bias)
+    x = torch.randn(4, 6, size, size).contiguous(memory_format=torch.channels_last)
+
+    def by_unfold(x):
+        cols = F.unfold(x, k, padding=pad, stride=stride)                            # (B, C*k*k, L)
+        out = torch.einsum("bkl,lok->bol", cols, layer.weight.to(cols.dtype))
+        return out.unflatten(2, (layer.out_size, layer.out_size)) + layer.bias.to(out.dtype)
+    grads = []
+    for f in (layer, by_unfold):
+        xi = x.clone().requires_grad_(True)
+        layer.zero_grad()
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            y = f(xi)
+        y.float().square().sum().backward()
+        grads.append((y.detach(), xi.grad, layer.weight.grad.clone(), layer.bias.grad.clone()))
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
 def _cmrnorm_loop(a: torch.Tensor, size=9, scale=0.001, pow_=0.75) -> torch.Tensor:
     """cuda-convnet's kFCNorm: window [f - size//2, f - size//2 + size) clipped to the
     channels; denominator 1 + (scale / size) * sum a^2 (layer.py divides scale by size)."""
