@@ -59,3 +59,15 @@ def targets_table(record) -> pd.DataFrame:
     return pd.DataFrame([dict(target=names.get(k, k), measured=v["value"], wanted=v["target"], met=v["met"])
                          for k, v in got.items()]).set_index("target") if got else pd.DataFrame()
 
+
+
+def loop_table(record) -> pd.DataFrame:
+    """`bench loop`: per campaign net, images/s and % of the bf16 peak on one thread and on two,
+    and two one-thread jobs against one two-thread job (above 1: two jobs do more)."""
+    m = record.metrics
+    wide = m.pivot(index="model", columns="threads", values=["images_per_s", "pct_of_peak"])
+    out = pd.DataFrame({f"{label}, {t} thread{'s' if t > 1 else ''}": wide[(col, t)]
+                        for t in sorted(m.threads.unique())
+                        for col, label in (("images_per_s", "images/s"), ("pct_of_peak", "% of peak"))})
+    out["two 1-thread jobs ÷ one 2-thread job"] = m.groupby("model").two_jobs_vs_one.first()
+    return out.loc[list(dict.fromkeys(m.model))].rename_axis("network").round(2)
