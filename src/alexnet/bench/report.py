@@ -71,3 +71,12 @@ def loop_table(record) -> pd.DataFrame:
                         for col, label in (("images_per_s", "images/s"), ("pct_of_peak", "% of peak"))})
     out["two 1-thread jobs ÷ one 2-thread job"] = m.groupby("model").two_jobs_vs_one.first()
     return out.loc[list(dict.fromkeys(m.model))].rename_axis("network").round(2)
+
+
+def training_hours(record, model: str, epochs: float, images: int, runs: int = 1, threads: int = 1) -> float:
+    """CPU-hours of `runs` trainings of `epochs` x `images` at the loop's measured speed for
+    `model` on `threads` thread(s) (`bench loop`): training alone, so a lower bound (evaluation
+    after each epoch comes on top)."""
+    m = record.metrics
+    rate = float(m[(m.model == model) & (m.threads == threads)].images_per_s.iloc[0])
+    return runs * epochs * images / rate / 3600 * threads
