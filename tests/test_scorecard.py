@@ -147,3 +147,18 @@ def test_a_grown_record_costs_its_batches_not_the_gaps_between_them(tmp_path):
     hours = scorecard.cpu_hours(tmp_path).set_index("record")
     assert hours.hours["pooling/regime"] == 3.0 and hours.cpu_hours["pooling/regime"] == 5.0
     assert scorecard.campaign_hours(tmp_path).startswith("5.0 CPU-hours over 1 regime records")
+
+
+def test_a_record_made_before_its_claims_design_reads_as_not_run_not_a_traceback():
+    """The ten-crop claim reads columns that records made before it lack: its row says
+    "not run" with the command, and the chapter's per-seed text is a dash."""
+    from types import SimpleNamespace
+
+    from alexnet.claims import scorecard
+    from alexnet.claims.evidence import Evidence
+    c = scorecard.claim("ten_crop")
+    old = SimpleNamespace(summary={"crop_flip_pca": {"val_top1_err": {"values": [0.3], "seeds": [0]}}},
+                          preset="long", path=None)
+    row = scorecard.row(c, rec=old)
+    assert row["verdict"] == "not run" and "--force" in row["scale"]
+    assert Evidence("ten_crop", c.experiment, c, old, row).per_seed == "–"

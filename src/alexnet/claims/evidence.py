@@ -81,7 +81,10 @@ class Evidence:
         """The claim's per-seed effects as the scorecard counts them ('+1.35, +0.60 points')."""
         if self.record is None or self.claim is None or self.claim.effect is None:
             return ""
-        return scorecard.per_seed(scorecard.effects(self.claim, self.record), self.claim.unit)
+        try:
+            return scorecard.per_seed(scorecard.effects(self.claim, self.record), self.claim.unit)
+        except KeyError:              # a record made before the claim's design: its row says "not run"
+            return "–"
 
     @property
     def verdict(self) -> str:
