@@ -43,6 +43,8 @@ NOTES = {
             "paper's early stages (its first epoch is ~10,000 steps); the `regime` record runs ~7,800",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
+    "two_columns": "both nets fit their 8,000-image training subset far better than they generalise: the data, "
+                   "not the kernels, limits the test error here (measured in the multi-GPU chapter)",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
 }
 

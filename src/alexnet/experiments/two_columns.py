@@ -17,6 +17,7 @@ from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired, Regime
 from ..harness.paper_tables import CLAIMS
 from ..harness.runner import Outcome, final_summary, run_counting_parameters
+from ..stats import pct
 
 VARIANTS = {"two_columns": dict(columns=2), "one_column_half": dict(columns=1)}
 
@@ -40,8 +41,13 @@ def facts(record) -> dict[str, str]:
     two columns better), and how many more parameters the two-column net has."""
     s = record.summary
     two, one = s["two_columns"].get("parameters"), s["one_column_half"].get("parameters")
-    return dict(gain_top1=f"{100 * s['gain_top1']:+.1f}", gain_top5=f"{100 * s['gain_top5']:+.1f}",
-                extra_params=f"{two / one - 1:.0%}" if two and one else "–")
+    out = dict(gain_top1=f"{100 * s['gain_top1']:+.1f}", gain_top5=f"{100 * s['gain_top5']:+.1f}",
+               extra_params=f"{two / one - 1:.0%}" if two and one else "–",
+               train_images=f"{record.config.get('base', record.config)['train_limit']:,}")
+    for v, key in (("two_columns", "two"), ("one_column_half", "one")):   # the check of the likely reason
+        train, test = s[v]["train_err"]["mean"], s[v]["val_top1_err"]["mean"]
+        out.update({f"train_{key}": pct(train), f"test_{key}": pct(test), f"gap_{key}": f"{100 * (test - train):.0f}"})
+    return out
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
