@@ -202,7 +202,7 @@ def summarize_metrics(metrics, cfg) -> dict:
 def crops_table(record) -> pd.DataFrame:
     """The chosen variant's centre-crop and ten-crop errors (%), mean over seeds."""
     s = record.summary[record.summary["chosen"]]
-    return pd.DataFrame({f"{k}-error (%)": [100 * s[f"{view}_{k.replace('-', '')}_err"]["mean"]
+    return pd.DataFrame({f"{k} error (%)": [100 * s[f"{view}_{k.replace('-', '')}_err"]["mean"]
                                             for view in ("center", "ten_crop")] for k in ("top-1", "top-5")},
                         index=["centre crop", "10 crops (§4.1)"]).round(2)
 
@@ -246,7 +246,8 @@ def _learned_facts(record) -> dict[str, str]:
     s = record.summary[record.summary["chosen"]]
     hits = [(p["label"] == p["top5"][0], p["label"] in p["top5"]) for p in info["predictions"]]
     return dict(col1=f"{s['col1']['mean']:.3f}", col2=f"{s['col2']['mean']:.3f}",
-                col_gap=f"{s['col_gap']['mean']:+.3f}", col_gap_std=f"{s['col_gap']['std']:.3f}",
+                col_gap=f"{s['col_gap']['mean']:+.3f}",
+                col_gap_std=f"{s['col_gap']['std']:.3f}" if s["col_gap"]["n"] > 1 else "–, one seed",
                 col_moved=f"{max(abs(s[f'col{c}']['mean'] - s[f'col{c}_init']['mean']) for c in (1, 2)):.3f}",
                 pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
                 pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")
