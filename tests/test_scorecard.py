@@ -160,5 +160,5 @@ def test_a_record_made_before_its_claims_design_reads_as_not_run_not_a_traceback
     old = SimpleNamespace(summary={"crop_flip_pca": {"val_top1_err": {"values": [0.3], "seeds": [0]}}},
                           preset="long", path=None)
     row = scorecard.row(c, rec=old)
-    assert row["verdict"] == "not run" and "--force" in row["scale"]
+    assert row["verdict"] == "not run" and row["scale"].endswith("alexnet run augmentation --preset regime")
     assert Evidence("ten_crop", c.experiment, c, old, row).per_seed == "–"

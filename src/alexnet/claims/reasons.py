@@ -23,6 +23,8 @@ from .scorecard import tag
 GROUPS = {
     "not run": ("Needs ImageNet and GPUs",
                 "ILSVRC-2012 and the `paper` preset on GPUs (the results and ImageNet chapters give the commands)"),
+    "not run yet": ("Not measured yet: its CPU record is still to come",
+                    "the command in its row (the campaign's queue, scripts/campaign-queue.txt, holds it)"),
     "inconclusive (regime)": ("Regime not reached: the runs stopped too early",
                               "the paper's schedule on CIFAR-10 to its last drop, seed by seed (the `regime` "
                               "preset); at full scale, ImageNet on GPUs"),
@@ -61,9 +63,17 @@ def _hours(card: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def group(claim_id: str, verdict: str) -> str:
+    """The GROUPS key of a row: its verdict, except that a claim with a CPU experiment whose
+    record is missing or predates the claim is "not run yet", not "needs ImageNet"."""
+    return "not run yet" if verdict == "not run" and scorecard.claim(claim_id).experiment else verdict
+
+
 def _command(claim_id: str, verdict: str, scale: str) -> str:
     """The command that would move this verdict ('' where none exists yet)."""
     exp = scorecard.claim(claim_id).experiment
+    if verdict == "not run yet":                       # the row's own text ends with the command
+        return "`" + scale.rsplit(": ", 1)[-1] + "`" if ": alexnet run" in scale else f"`alexnet run {exp}`"
     if verdict not in COMMANDS or exp is None:
         return ""
     if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
@@ -93,15 +103,16 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
     hours = _hours(card)
     rows = []
     for row in card.itertuples():
-        measured = {"inconclusive (regime)": row.regime, "not run": row.scale,
+        key = group(row.id, row.verdict)
+        measured = {"inconclusive (regime)": row.regime, "not run": row.scale, "not run yet": row.scale,
                     "inconclusive (one seed)": "the record holds one seed",
-                    "inconclusive": "the interval covers both zero and the paper's size"}.get(row.verdict, "")
+                    "inconclusive": "the interval covers both zero and the paper's size"}.get(key, "")
         if row.verdict == "inconclusive":
             measured += f"; {to_decide(row.id, hours[row.id])}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
-        rows.append(dict(reason=GROUPS[row.verdict][0], claim=row.claim, verdict=row.verdict, why=why or "–",
-                         command=_command(row.id, row.verdict, row.scale), cpu_hours=hours[row.id],
-                         chapter=row.chapter, id=row.id, order=list(GROUPS).index(row.verdict)))
+        rows.append(dict(reason=GROUPS[key][0], claim=row.claim, verdict=row.verdict, why=why or "–",
+                         command=_command(row.id, key, row.scale), cpu_hours=hours[row.id],
+                         chapter=row.chapter, id=row.id, order=list(GROUPS).index(key)))
     out = pd.DataFrame(rows)
     return out.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 

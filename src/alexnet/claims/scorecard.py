@@ -139,8 +139,10 @@ def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict
     try:
         values = effects(c, rec)
     except KeyError as err:                                # a record made before the claim's design
-        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): "
-                                f"alexnet run {c.experiment} --preset {rec.preset} --force"}
+        declared = registry.declared(c.experiment).presets
+        command = (f"alexnet run {c.experiment} --preset regime" if "regime" in declared and rec.preset != "regime"
+                   else f"alexnet run {c.experiment} --preset {rec.preset} --force")
+        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): {command}"}
     passed, regime = gate(c, rec)
     return {**out, "ours": ours(values, c.unit), "scale": scale_text(rec), "regime": regime,
             "verdict": stats.verdict(values, c.size, margin=c.margin, regime=passed)}
