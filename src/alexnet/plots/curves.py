@@ -60,7 +60,8 @@ TITLES = {"pooling": "Overlapping vs plain pooling", "augmentation": "Data augme
           "dropout": "Dropout in fc6 and fc7", "weight_decay": "Weight decay 0.0005 vs none",
           "depth_ablation": "Removing one middle conv layer", "two_columns": "Two columns vs one",
           "lrn_cifar": "LRN on the CIFAR-10 net of §3.3", "vgg_depth": "VGG configurations A–E",
-          "vgg_lrn": "VGG A vs A-LRN"}
+          "vgg_lrn": "VGG A vs A-LRN", "vgg_scale": "VGG fixed vs jittered scale", "lrn": "LRN on cifar4",
+          "init": "Biases 1 vs 0", "imagenet_sample": "AlexNet on the ImageNet sample"}
 PRESETS = {"long": "longer budget", "regime": "§5's schedule to its end", "cpu": "a few minutes",
            "paper": "paper scale"}
 VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "no dropout",
