@@ -76,7 +76,9 @@ def loop_table(record) -> pd.DataFrame:
 def training_hours(record, model: str, epochs: float, images: int, runs: int = 1, threads: int = 1) -> float:
     """CPU-hours of `runs` trainings of `epochs` x `images` at the loop's measured speed for
     `model` on `threads` thread(s) (`bench loop`): training alone, so a lower bound (evaluation
-    after each epoch comes on top)."""
+    after each epoch comes on top); NaN without a record."""
+    if record is None:
+        return float("nan")
     m = record.metrics
     rate = float(m[(m.model == model) & (m.threads == threads)].images_per_s.iloc[0])
     return runs * epochs * images / rate / 3600 * threads
