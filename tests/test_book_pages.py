@@ -51,6 +51,7 @@ def test_math_is_served_offline():
 
 
 MARK = re.compile(r'<span class="verdict" data-claim="([a-z0-9_]+)">([^<]*)</span>')
+TALLY = re.compile(r'<span class="tally">([^<]*)</span>')
 
 
 @pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first")
@@ -66,6 +67,8 @@ def test_every_verdict_on_a_page_is_the_scorecards():
         for claim, word in MARK.findall(page.read_text(encoding="utf-8")):
             assert word == card.verdict[claim], f"{page.name}: {claim} shows {word!r}, scorecard {card.verdict[claim]!r}"
             shown.setdefault(claim, set()).add(page.stem)
+        for text in TALLY.findall(page.read_text(encoding="utf-8")):      # the headline's counts
+            assert text == scorecard.tally(card.reset_index()), f"{page.name}: tally {text!r}"
     missing = [c for c in card.index if card.chapter[c] not in shown.get(c, set())]
     assert not missing, f"claims whose chapter shows no verdict: {missing}"
     assert "scorecard" in set.union(*shown.values())
@@ -76,7 +79,7 @@ def test_no_unmarked_verdict_phrase_on_a_page():
     """A verdict only through the claim's row: no page prints a category in its own words."""
     phrases = ("inside noise", "not reproduced", "inconclusive (")
     for page in PAGES:
-        text = MARK.sub("", page.read_text(encoding="utf-8"))
+        text = TALLY.sub("", MARK.sub("", page.read_text(encoding="utf-8")))
         text = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)
         text = re.sub(r"<table.*?</table>", "", text, flags=re.S)       # the legend's table
         found = [p for p in phrases if p in re.sub(r"<[^>]+>", " ", text) and page.stem != "scorecard"]

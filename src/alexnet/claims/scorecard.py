@@ -183,6 +183,13 @@ def tally(card: pd.DataFrame) -> str:
     return f"{len(emp)} empirical claims: {parts}; {len(chk)} code checks exact"
 
 
+def tally_md(card: pd.DataFrame):
+    """The tally for a page's prose ({glue:md}), marked as the scorecard's own count so that a
+    test of the built book can hold it against `tally` (it names verdict categories)."""
+    from IPython.display import Markdown
+    return Markdown(f'<span class="tally">{tally(card)}</span>')
+
+
 def cpu_hours(root=None) -> pd.DataFrame:
     """Wall-clock hours and CPU-hours (hours x torch threads) of every committed record, from
     its provenance (`records.spent`: summed over the batches of a record grown by seed)."""
