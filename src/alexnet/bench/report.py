@@ -62,15 +62,19 @@ def targets_table(record) -> pd.DataFrame:
 
 
 def loop_table(record) -> pd.DataFrame:
-    """`bench loop`: per campaign net, images/s and % of the bf16 peak on one thread and on two,
-    and two one-thread jobs against one two-thread job (above 1: two jobs do more)."""
+    """`bench loop`: per campaign net, images/s and % of the bf16 peak on one thread and on two
+    (two column levels), and two one-thread jobs against one two-thread job (above 1: two jobs
+    do more)."""
     m = record.metrics
-    wide = m.pivot(index="model", columns="threads", values=["images_per_s", "pct_of_peak"])
-    out = pd.DataFrame({f"{label}, {t} thread{'s' if t > 1 else ''}": wide[(col, t)]
-                        for t in sorted(m.threads.unique())
-                        for col, label in (("images_per_s", "images/s"), ("pct_of_peak", "% of peak"))})
-    out["two 1-thread jobs ÷ one 2-thread job"] = m.groupby("model").two_jobs_vs_one.first()
-    return out.loc[list(dict.fromkeys(m.model))].rename_axis("network").round(2)
+    order = list(dict.fromkeys(m.model))
+    cols = {}
+    for t in sorted(m.threads.unique()):
+        rows = m[m.threads == t].set_index("model")
+        label = f"{t} thread{'s' if t > 1 else ''}"
+        cols[(label, "images/s")] = rows.images_per_s.round(0).astype(int)
+        cols[(label, "% of peak")] = rows.pct_of_peak.round(1)
+    cols[("2 jobs ÷ 1", "")] = m.groupby("model").two_jobs_vs_one.first().round(2)
+    return pd.DataFrame(cols).loc[order].rename_axis("network")
 
 
 def training_hours(record, model: str, epochs: float, images: int, runs: int = 1, threads: int = 1) -> float:
