@@ -1,0 +1,81 @@
+"""The campaign's plan beside what it has done (issue 25): one row per line of its queue.
+
+The queue (`scripts/campaign-queue.txt`, read by `scripts/campaign.py`) lists, cheapest first,
+`experiment preset seeds minutes`: the seeds a record should hold and the estimated wall
+minutes of one seed on one thread. `table()` sets each line beside its record: the claims it
+decides, its design (images and the ceiling on epochs, from the experiment's declaration), the
+seeds committed so far and the CPU-hours they took (measured, from the provenance).
+
+    table()          the plan and the progress, a row per queue line
+    totals(table())  planned and spent CPU-hours, seeds done of seeds planned
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import records
+from ..config import ConfigError
+from ..harness import registry
+from . import scorecard
+
+
+def queue_path() -> Path:
+    return records.project_root() / "scripts" / "campaign-queue.txt"
+
+
+def queue(path: Path | None = None) -> list[dict]:
+    """The queue's lines: experiment, preset, seeds (ints), minutes (per seed, one thread)."""
+    path = path or queue_path()
+    if not path.exists():
+        raise ConfigError(f"no campaign queue at {path}: the campaign's plan lives in scripts/campaign-queue.txt")
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            exp, preset, seeds, minutes = line.split()[:4]
+            out.append(dict(experiment=exp, preset=preset, seeds=[int(s) for s in seeds.split(",")],
+                            minutes=float(minutes)))
+    return out
+
+
+def _design(experiment: str, preset: str) -> str:
+    """'8,000 images, ≤ 60 epochs' from the preset as the experiment declares it."""
+    from ..harness.runner import resolved
+    cfg = resolved(experiment, preset)
+    images = f"{cfg.train_limit:,} images" if cfg.train_limit else "all training images"
+    return f"{images}, ≤ {cfg.epochs} epochs"
+
+
+def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
+    """A row per queue line: record, claims, design, seeds planned and done, the estimate and
+    the measured CPU-hours (NaN where no seed is committed yet)."""
+    claims = {}
+    for c in scorecard.claims():
+        if c.experiment:
+            claims.setdefault(c.experiment, []).append(c.id)
+    rows = []
+    for line in queue(path):
+        exp, preset = line["experiment"], line["preset"]
+        rec = records.load(exp, preset, root=root) if records.record_dir(exp, preset, root).exists() else None
+        have = sorted(int(s) for s in rec.provenance.get("seeds", [])) if rec else []
+        done = [s for s in line["seeds"] if s in have]
+        spent = records.spent(rec.provenance)[1] if rec else float("nan")
+        rows.append({"record": f"{exp}/{preset}", "claims": ", ".join(claims.get(exp, [])) or "–",
+                     "design": _design(exp, preset) if preset in registry.declared(exp).presets else "–",
+                     "seeds planned": len(line["seeds"]), "seeds done": len(done),
+                     "est. CPU-h": round(len(line["seeds"]) * line["minutes"] / 60, 1),
+                     "CPU-h spent": round(spent, 2)})
+    return pd.DataFrame(rows).set_index("record")
+
+
+def totals(t: pd.DataFrame) -> dict:
+    """Planned (the queue's estimates) and spent (measured) CPU-hours, seeds done of seeds
+    planned, and the hours still to come: the estimate of the seeds left, rescaled by how the
+    finished lines' measured hours compare with their estimates."""
+    done = t[t["seeds done"] == t["seeds planned"]]
+    scale = float(done["CPU-h spent"].sum() / done["est. CPU-h"].sum()) if len(done) else 1.0
+    left = float((t["est. CPU-h"] * (1 - t["seeds done"] / t["seeds planned"])).sum())
+    return {"planned": float(t["est. CPU-h"].sum()), "spent": float(t["CPU-h spent"].fillna(0).sum()),
+            "seeds_done": int(t["seeds done"].sum()), "seeds_planned": int(t["seeds planned"].sum()),
+            "scale": scale, "to_come": left * scale}

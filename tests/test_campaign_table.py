@@ -1,0 +1,39 @@
+"""The closing chapter's campaign table: the queue's plan beside the committed records."""
+import pandas as pd
+import pytest
+
+from alexnet import records
+from alexnet.claims import campaign
+from alexnet.config import ConfigError
+
+
+def _record(root, experiment, preset, batches):
+    """A record grown in `batches` of (seeds, started, ended, threads)."""
+    prov = dict(seeds=sorted(s for b in batches for s in b[0]), started_utc=batches[0][1], ended_utc=batches[-1][2],
+                hardware=dict(torch_threads=1),
+                batches=[dict(seeds=s, started_utc=a, ended_utc=b, threads=t) for s, a, b, t in batches])
+    records.write(experiment, preset, root=root, config={}, metrics=pd.DataFrame(dict(epoch=[1])),
+                  summary={}, provenance=prov)
+
+
+def test_rows_follow_the_queue_with_seeds_done_and_measured_hours(tmp_path):
+    q = tmp_path / "queue.txt"
+    q.write_text("# experiment preset seeds minutes\npooling regime 0,1,2 60\ndropout regime 0,1 30\n")
+    _record(tmp_path, "pooling", "regime", [([0, 1], "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", 1),
+                                             ([2], "2026-01-02T00:00:00Z", "2026-01-02T00:30:00Z", 2)])
+    t = campaign.table(q, root=tmp_path)
+    assert list(t.index) == ["pooling/regime", "dropout/regime"]
+    assert t.loc["pooling/regime", "seeds done"] == 3 and t.loc["dropout/regime", "seeds done"] == 0
+    assert t.loc["pooling/regime", "CPU-h spent"] == 2.0                # 1 h x 1 thread + 0.5 h x 2 threads
+    assert t.loc["pooling/regime", "est. CPU-h"] == 3.0                 # 3 seeds x 60 minutes
+    assert "pooling_error" in t.loc["pooling/regime", "claims"]
+    assert t.loc["pooling/regime", "design"].startswith("8,000 images, ≤ ")
+    total = campaign.totals(t)
+    assert total["scale"] == pytest.approx(2 / 3)                       # the finished line: 2.0 spent of 3.0
+    assert total["to_come"] == pytest.approx(1.0 * 2 / 3)               # dropout's 1.0 estimated, rescaled
+    assert (total["seeds_done"], total["seeds_planned"]) == (3, 5)
+
+
+def test_no_queue_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="campaign-queue.txt"):
+        campaign.queue(tmp_path / "missing.txt")
