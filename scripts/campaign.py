@@ -39,13 +39,10 @@ from alexnet import locks, records  # noqa: E402
 
 
 def jobs() -> list[dict]:
-    out = []
-    for line in QUEUE.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            exp, preset, seeds, minutes = line.split()[:4]
-            out += [dict(experiment=exp, preset=preset, seed=int(s), minutes=float(minutes))
-                    for s in seeds.split(",")]
-    return out
+    """One job per (queue line, seed), in the queue's order (`alexnet.claims.campaign.queue`)."""
+    from alexnet.claims.campaign import queue
+    return [dict(experiment=line["experiment"], preset=line["preset"], seed=s, minutes=line["minutes"])
+            for line in queue(QUEUE) for s in line["seeds"]]
 
 
 def name(job: dict) -> str:
