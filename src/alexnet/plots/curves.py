@@ -70,6 +70,14 @@ VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "n
             "full": "full network", "no_conv3": "without conv3", "no_conv4": "without conv4",
             "no_conv5": "without conv5", "two_columns": "two columns", "one_column_half": "one half-width column",
             "13pct": "no LRN", "11pct": "with LRN"}
+# where one variant name means different things in different experiments ("none")
+EXPERIMENT_VARIANTS = {"lrn": {"none": "no LRN", "paper_lrn": "LRN, the paper's constants",
+                               "ccn_lrn": "LRN, cuda-convnet's constants"},
+                       "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's"}}
+
+
+def variant_label(experiment: str, variant: str) -> str:
+    return EXPERIMENT_VARIANTS.get(experiment, {}).get(variant) or VARIANTS.get(variant, variant)
 
 
 def regime_title(rec) -> str:
@@ -85,6 +93,7 @@ def regime_curves(records_: list, text: str = ""):
     whose metrics have variant, epoch, train_err and val_top1_err. The line-style key sits
     under the panels; each panel's legend names its variants."""
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
     n = max(len(records_), 1)
     ncols = min(n, 2)
     nrows = -(-n // ncols)
@@ -97,8 +106,9 @@ def regime_curves(records_: list, text: str = ""):
             rows, color = mean.loc[variant], CYCLE[i % len(CYCLE)]
             ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.8)
             ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, lw=1.8,
-                    label=VARIANTS.get(variant, variant))
+                    label=variant_label(rec.experiment, variant))
         ax.set(title=regime_title(rec), xlabel="epoch", ylabel="error (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8.5, loc="upper right")
     for ax in list(axes.flat)[len(records_):]:

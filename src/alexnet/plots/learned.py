@@ -9,7 +9,7 @@ import io
 import numpy as np
 
 from . import COLORS, CYCLE, caption, figure
-from .curves import VARIANTS
+from .curves import variant_label
 
 
 def kernel_grid(kernels: np.ndarray, per_row: int = 8, pad: int = 1) -> np.ndarray:
@@ -173,7 +173,7 @@ def seed_dots(record, columns=("val_top1_err", "val_top5_err"), text: str = ""):
             ax.bar(i, values.mean(), color="#c6dbef", width=0.5)
             ax.scatter([i] * len(values), values, color=COLORS["ours"], zorder=3)
         params = [record.summary[v].get("parameters") for v in variants]
-        names = [VARIANTS.get(v, v) for v in variants]             # a reader's name, not the record's
+        names = [variant_label(record.experiment, v) for v in variants]   # a reader's name, not the record's
         ax.set_xticks(range(len(variants)),
                       [f"{n}\n{p:,} parameters" if p else n for n, p in zip(names, params)])
         ax.set_ylabel({"val_top1_err": "test top-1 error (%)", "val_top5_err": "test top-5 error (%)"}.get(column, column))
