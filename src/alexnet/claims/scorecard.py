@@ -97,6 +97,7 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
 # as ratio - 1 (so that 0 means no effect), shown as the ratio.
 UNITS = {"points": (100.0, 0.0, " points"), "x-1": (1.0, 1.0, "×"), "plain": (1.0, 0.0, ""),
          "epochs": (1.0, 0.0, " epochs")}
+DIGITS = {"plain": 3}        # decimals shown (2 unless named): colourfulness differs in the third
 
 
 def ours(effects: list[float], unit: str) -> str:
@@ -105,8 +106,9 @@ def ours(effects: list[float], unit: str) -> str:
     if ci["n"] == 0:
         return "–"
     scale, offset, suffix = UNITS[unit]
-    spread = f" ± {scale * ci['std']:.2f}" if ci["n"] > 1 else ""
-    return f"{scale * ci['mean'] + offset:.2f}{spread}{suffix} (n={ci['n']})"
+    d = DIGITS.get(unit, 2)
+    spread = f" ± {scale * ci['std']:.{d}f}" if ci["n"] > 1 else ""
+    return f"{scale * ci['mean'] + offset:.{d}f}{spread}{suffix} (n={ci['n']})"
 
 
 def per_seed(effects: list[float], unit: str) -> str:
@@ -114,7 +116,7 @@ def per_seed(effects: list[float], unit: str) -> str:
     scale, offset, suffix = UNITS[unit]
     if unit == "x-1":
         return ", ".join(f"{scale * v + offset:.2f}{suffix}" for v in effects)
-    return ", ".join(f"{scale * v + offset:+.2f}" for v in effects) + suffix
+    return ", ".join(f"{scale * v + offset:+.{DIGITS.get(unit, 2)}f}" for v in effects) + suffix
 
 
 def effects(c: Claim, rec: records.Record) -> list[float]:
