@@ -205,6 +205,16 @@ def pct(x, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
+def moves(gain: float, what: str = "the test error", digits: int = 1) -> str:
+    """A paired gain in the paper's direction (worse arm minus better arm, a fraction) as words,
+    so that a negative one is never read as a fall: 'lower the test error by 1.2 points',
+    'raise the test error by 0.4 points'."""
+    points = round(100 * abs(gain), digits)
+    if points == 0:
+        return f"leave {what} unchanged"
+    return f"{'lower' if gain > 0 else 'raise'} {what} by {points:.{digits}f} points"
+
+
 def pm(d: dict, scale: float = 100.0, digits: int = 1, unit: str = "") -> str:
     """A summary {mean, std, n} as 'mean ± std' (scaled: 100 turns fractions into points)."""
     if d is None or d.get("n", 1) == 0 or d.get("mean") is None:

@@ -105,7 +105,7 @@ class Evidence:
         if self.record is not None and hasattr(module, "facts"):
             out.update(module.facts(self.record))
         if self.row is not None:
-            out.update(ours=self.row["ours"], regime=self.row["regime"], scale=self.row["scale"],
+            out.update(ours=self.row["ours"], regime=self.row["regime"] or "–", scale=self.row["scale"],
                        per_seed=self.per_seed, line=self.line)
         return out
 

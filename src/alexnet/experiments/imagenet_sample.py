@@ -199,18 +199,22 @@ def summarize_metrics(metrics, cfg) -> dict:
     return summary
 
 
+NAMES = {"paper_init": "§5's init", "kaiming": "Kaiming's init"}     # the variants, for a reader
+
+
 def crops_table(record) -> pd.DataFrame:
     """The chosen variant's centre-crop and ten-crop errors (%), mean over seeds."""
     s = record.summary[record.summary["chosen"]]
     return pd.DataFrame({f"{k} error (%)": [100 * s[f"{view}_{k.replace('-', '')}_err"]["mean"]
                                             for view in ("center", "ten_crop")] for k in ("top-1", "top-5")},
-                        index=["centre crop", "10 crops (§4.1)"]).round(2)
+                        index=["centre crop", "10 crops (§4.1)"]).round(2).rename_axis(
+                            NAMES[record.summary["chosen"]])
 
 
 def colour_table(record) -> pd.DataFrame:
     """Mean conv1 colourfulness per column, trained and at initialisation, per variant (mean over seeds)."""
     s = record.summary
-    return pd.DataFrame({(v, when): {f"column {c}": s[v][f"col{c}{suffix}"]["mean"] for c in (1, 2)}
+    return pd.DataFrame({(NAMES[v], when): {f"column {c}": s[v][f"col{c}{suffix}"]["mean"] for c in (1, 2)}
                          for v in VARIANTS if "col1" in s[v] for when, suffix in (("trained", ""), ("init", "_init"))}
                         ).T.round(3)
 
@@ -222,9 +226,10 @@ def facts(record) -> dict[str, str]:
     chosen = s["chosen"]
     out = {f"{crop}_{k}": pct(s[chosen][f"{crop}_{k}_err"]["mean"])
            for crop in ("center", "ten_crop") for k in ("top1", "top5")}
-    out.update(chosen=chosen.replace("_", " "), n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
+    out.update(chosen=NAMES[chosen], n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
                epochs=str(int(m.epoch.max())), chance=pct(s["chance_top1_err"], 0),
                point_per_image=f"{100 / s['n_val']:.2f}", seeds=_seeds(s[chosen]["val_top1_err"]["n"]),
+               nets=_nets(s[chosen]["val_top1_err"]["n"]),
                same_class=pct(s[chosen]["same_class_neighbours"]["mean"], 0))
     for v in VARIANTS:
         out[f"{v}_top1"] = pct(s[v]["val_top1_err"]["mean"]) if "val_top1_err" in s[v] else "diverged"
@@ -239,6 +244,10 @@ def _seeds(n: int) -> str:
     return "one seed" if n == 1 else f"{n} seeds"
 
 
+def _nets(n: int) -> str:
+    return "one trained network" if n == 1 else f"{n} trained networks, one per seed"
+
+
 def _learned_facts(record) -> dict[str, str]:
     """Figures 3 and 4 in numbers: mean colourfulness per column over seeds (and the spread of
     their difference), how far it moved from init, and the figure's net's top-1/top-5 hits."""
@@ -247,7 +256,8 @@ def _learned_facts(record) -> dict[str, str]:
     hits = [(p["label"] == p["top5"][0], p["label"] in p["top5"]) for p in info["predictions"]]
     return dict(col1=f"{s['col1']['mean']:.3f}", col2=f"{s['col2']['mean']:.3f}",
                 col_gap=f"{s['col_gap']['mean']:+.3f}",
-                col_gap_std=f"{s['col_gap']['std']:.3f}" if s["col_gap"]["n"] > 1 else "–, one seed",
+                col_gap_spread=(f" (standard deviation over seeds {s['col_gap']['std']:.3f})"
+                                if s["col_gap"]["n"] > 1 else ""),
                 col_moved=f"{max(abs(s[f'col{c}']['mean'] - s[f'col{c}_init']['mean']) for c in (1, 2)):.3f}",
                 pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
                 pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")

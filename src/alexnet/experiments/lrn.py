@@ -151,6 +151,6 @@ EXPERIMENT = Experiment(
     seeds={"smoke": [0], "cpu": [0, 1, 2], "regime": [0, 1, 2, 3, 4], "paper": [0, 1, 2]},   # paper: CIFAR-10 too
     variants=VARIANTS,
     claims=(Claim("lrn_proxy", "LRN lowers the error (§3.3, CIFAR-10 proxy of the ImageNet claim)",
-                  "−1.4 top-1 (ImageNet)", "lrn",
+                  "1.4 points lower top-1 (ImageNet)", "lrn",
                   lambda s: [-v for v in s["paper_lrn"]["delta_vs_none"]["values"]],
                   CLAIMS["lrn"]["gain_top1"], regime=Regime()),))

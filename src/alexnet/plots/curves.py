@@ -73,11 +73,17 @@ VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "n
 # where one variant name means different things in different experiments ("none")
 EXPERIMENT_VARIANTS = {"lrn": {"none": "no LRN", "paper_lrn": "LRN, the paper's constants",
                                "ccn_lrn": "LRN, cuda-convnet's constants"},
-                       "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's"}}
+                       "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's"},
+                       "imagenet_sample": {"paper_init": "§5's init", "kaiming": "Kaiming's init"}}
 
 
 def variant_label(experiment: str, variant: str) -> str:
     return EXPERIMENT_VARIANTS.get(experiment, {}).get(variant) or VARIANTS.get(variant, variant)
+
+
+def labelled(frame, experiment: str):
+    """A table with one column per variant, its columns named for a reader (`variant_label`)."""
+    return frame.rename(columns={v: variant_label(experiment, v) for v in frame.columns})
 
 
 def regime_title(rec) -> str:
@@ -86,36 +92,47 @@ def regime_title(rec) -> str:
     return f"{what} ({PRESETS.get(rec.preset, rec.preset)})"
 
 
+def regime_panel(ax, rec) -> None:
+    """One record's panel: per variant, the mean training (dashed) and test error (solid) up to
+    the last epoch every seed reached (seeds stop at their own plateau, and a mean over the few
+    still running would pass for everyone's end), and each seed's test error, thin, to its end."""
+    from matplotlib.ticker import MaxNLocator
+    m = rec.metrics.dropna(subset=["val_top1_err"])
+    common = m.groupby(["variant", "seed"]).epoch.max().groupby("variant").min()
+    mean = (m[m.epoch <= m.variant.map(common)]
+            .groupby(["variant", "epoch"], sort=False)[["train_err", "val_top1_err"]].mean())
+    for i, variant in enumerate(dict.fromkeys(m.variant)):
+        rows, color = mean.loc[variant], CYCLE[i % len(CYCLE)]
+        for _, one in m[m.variant == variant].groupby("seed"):
+            ax.plot(one.epoch, 100 * one.val_top1_err, "-", color=color, lw=0.6, alpha=0.35)
+        ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.8)
+        ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, lw=1.8,
+                label=variant_label(rec.experiment, variant))
+    ax.set(title=regime_title(rec), xlabel="epoch", ylabel="error (%)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8.5, loc="upper right")
+
+
 def regime_curves(records_: list, text: str = ""):
-    """One panel per run record: training error (dashed) and test error (solid) per epoch,
-    one colour per variant, averaged over seeds — is the record in the paper's regime (the
+    """One panel per run record (`regime_panel`): is the record in the paper's regime (the
     unregularised variant overfits, the test error settles)? `records_`: loaded records
     whose metrics have variant, epoch, train_err and val_top1_err. The line-style key sits
     under the panels; each panel's legend names its variants."""
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator
     n = max(len(records_), 1)
     ncols = min(n, 2)
     nrows = -(-n // ncols)
     fig, axes = figure(ncols=ncols, nrows=nrows, width=7.0 if n == 1 else 10.0, height=3.8 * nrows,
                        squeeze=False)
     for ax, rec in zip(axes.flat, records_):
-        m = rec.metrics.dropna(subset=["val_top1_err"])
-        mean = m.groupby(["variant", "epoch"], sort=False)[["train_err", "val_top1_err"]].mean()
-        for i, variant in enumerate(dict.fromkeys(m.variant)):
-            rows, color = mean.loc[variant], CYCLE[i % len(CYCLE)]
-            ax.plot(rows.index, 100 * rows.train_err, "--", color=color, alpha=0.8)
-            ax.plot(rows.index, 100 * rows.val_top1_err, "-", color=color, lw=1.8,
-                    label=variant_label(rec.experiment, variant))
-        ax.set(title=regime_title(rec), xlabel="epoch", ylabel="error (%)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8.5, loc="upper right")
+        regime_panel(ax, rec)
     for ax in list(axes.flat)[len(records_):]:
         ax.set_visible(False)
     key = [Line2D([], [], color="#444444", ls="-", lw=1.8, label="test error"),
+           Line2D([], [], color="#444444", ls="-", lw=0.6, alpha=0.5, label="one seed's test error"),
            Line2D([], [], color="#444444", ls="--", label="training error")]
-    fig.legend(handles=key, loc="lower center", ncols=2, fontsize=9, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles=key, loc="lower center", ncols=3, fontsize=9, bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout(rect=(0, 0.06 / nrows, 1, 1))
     caption(fig, None, text)
     return fig

@@ -108,15 +108,17 @@ def by_epoch(metrics, column: str):
     return metrics.groupby(["variant", "epoch"], sort=False)[column].agg(["mean", "std"]).fillna(0.0)
 
 
-def curves(ax, metrics, column: str, label: str | None = None, log: bool = False):
-    """One line per variant (mean over seeds), a band of ± one std."""
-    table = by_epoch(metrics, column)
+def curves(ax, metrics, column: str, label: str | None = None, log: bool = False, experiment: str = ""):
+    """One line per variant (mean over seeds), a band of ± one std; an error column in %."""
+    from matplotlib.ticker import MaxNLocator
+    table = by_epoch(metrics, column) * (100 if column.endswith("_err") else 1)
     for variant in metrics.variant.unique():
         t = table.loc[variant]
-        ax.plot(t.index, t["mean"], marker="o", ms=3, label=variant)
+        ax.plot(t.index, t["mean"], marker="o", ms=3, label=variant_label(experiment, variant))
         ax.fill_between(t.index, t["mean"] - t["std"], t["mean"] + t["std"], alpha=0.2)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(label or column)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel((label or column) + (" (%)" if column.endswith("_err") else ""))
     if log:
         ax.set_yscale("log")
     return ax
@@ -152,9 +154,9 @@ def curve_pair(record, left: tuple[str, str], right: tuple[str, str], text: str 
             per_seed(ax, record.metrics, column, label)
             ax.legend(fontsize=7.5, ncols=2, loc="lower left")
             continue
-        curves(ax, record.metrics, column, label)
+        curves(ax, record.metrics, column, label, experiment=record.experiment)
         if chance is not None and column != "lr" and "loss" not in column:
-            ax.axhline(chance, color="#999999", ls=":", lw=1)
+            ax.axhline(100 * chance, color="#999999", ls=":", lw=1, zorder=0)
     axes[-1 if left[0] == "lr" else 0].legend()
     fig.tight_layout()
     caption(fig, record, text)
