@@ -295,5 +295,5 @@ def provenance_line(rec: Record) -> str:
     seed_txt = (f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}") if seeds else ""
     commit = p.get("git", {}).get("commit", "unknown")[:7] + ("+dirty" if p.get("git", {}).get("dirty") else "")
     data = p.get("data", {}).get("dataset", "")
-    return (f"Run record `{rec.experiment}/{rec.preset}`: {where}; torch {p.get('torch')}; "
+    return (f"Run record {rec.experiment}/{rec.preset}: {where}; torch {p.get('torch')}; "
             f"{data + '; ' if data else ''}{seed_txt}; commit {commit}; {p.get('ended_utc', '')[:10]}.")

@@ -52,14 +52,15 @@ def _stacks():
     stack = sum(p.numel() for p in nn.Sequential(*[nn.Conv2d(c, c, 3, bias=False)] * 1).parameters()) * 3
     single = nn.Conv2d(c, c, 7, bias=False).weight.numel()
     ok = two == 5 and three == 7 and stack == 27 * c * c and single == 49 * c * c
-    return ok, f"3×3 ×2 sees {two}×{two}, ×3 sees {three}×{three}; {stack:,} vs {single:,} weights (C=64)"
+    return ok, (f"3×3 ×2 sees {two}×{two}, ×3 sees {three}×{three}; three 3×3 layers {stack:,} weights, "
+                f"one 7×7 {single:,} (C=64)")
 
 
 CODE_CHECKS = (
     Claim("parameters", "AlexNet has 60 million parameters (abstract, §4)", "60 million; 60,965,224 counted",
           "architecture", holds=_parameters),
     Claim("lrn_formula", "LRN as the paper writes it (§3.3)", "b = a / (k + α Σ a²)^β", "lrn", holds=_lrn_formula),
-    Claim("vgg_stacks", "VGG: two 3×3 = one 5×5 field, fewer parameters (§2.3)", "5×5 / 7×7; 27C² vs 49C²", "vgg",
+    Claim("vgg_stacks", "VGG: stacked 3×3 layers see a 5×5 / 7×7 field with fewer parameters (§2.3)", "5×5 / 7×7; 27C² vs 49C²", "vgg",
           holds=_stacks),
     Claim("vgg_dense", "VGG: dense evaluation ≡ the fully connected net at 224 (§3.2)", "equivalence", "vgg",
           holds=_dense_equals_fc),
