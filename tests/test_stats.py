@@ -202,3 +202,11 @@ def test_seeds_to_decide_is_the_first_n_whose_interval_clears_the_nearest_bounda
     assert seeds_to_decide(noisy, margin=0.01) < seeds_to_decide(noisy)  # -margin is farther than 0
     assert seeds_to_decide([0.01]) is None
     assert seeds_to_decide([0.02, -0.02]) is None                        # mean at zero: never
+
+
+def test_moves_words_the_direction_of_a_gain():
+    from alexnet.stats import moves
+    assert moves(0.012) == "lower the test error by 1.2 points"
+    assert moves(-0.0758) == "raise the test error by 7.6 points"
+    assert moves(-0.0005, "top-1 error", one=True) == "raises top-1 error by 0.1 points"
+    assert moves(0.0) == "leave the test error unchanged"

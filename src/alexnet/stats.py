@@ -205,14 +205,14 @@ def pct(x, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
-def moves(gain: float, what: str = "the test error", digits: int = 1) -> str:
+def moves(gain: float, what: str = "the test error", digits: int = 1, one: bool = False) -> str:
     """A paired gain in the paper's direction (worse arm minus better arm, a fraction) as words,
     so that a negative one is never read as a fall: 'lower the test error by 1.2 points',
-    'raise the test error by 0.4 points'."""
-    points = round(100 * abs(gain), digits)
+    'raise the test error by 0.4 points' ('lowers', 'raises' for one subject: `one`)."""
+    points, s = round(100 * abs(gain), digits), "s" if one else ""
     if points == 0:
-        return f"leave {what} unchanged"
-    return f"{'lower' if gain > 0 else 'raise'} {what} by {points:.{digits}f} points"
+        return f"leave{s} {what} unchanged"
+    return f"{'lower' if gain > 0 else 'raise'}{s} {what} by {points:.{digits}f} points"
 
 
 def pm(d: dict, scale: float = 100.0, digits: int = 1, unit: str = "") -> str:

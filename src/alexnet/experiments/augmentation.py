@@ -64,7 +64,7 @@ def facts(record) -> dict[str, str]:
     return dict(model=base["model"], epochs=str(base["epochs"]), train=f"{base['train_limit']:,}",
                 test=f"{base['val_limit']:,}", n=str(s["none"]["val_top1_err"]["n"]),
                 gain_crop_flip=_points(s["gain_crop_flip"]), gain_pca=_points(s["gain_pca"]),
-                moves_crop_flip=moves(s["gain_crop_flip"]), moves_pca=moves(s["gain_pca"]),
+                moves_crop_flip=moves(s["gain_crop_flip"]), moves_pca=moves(s["gain_pca"], one=True),
                 gap_none=_points(s["none"]["gap"]["mean"]), gap_crop_flip=_points(s["crop_flip"]["gap"]["mean"]),
                 eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]")
 
