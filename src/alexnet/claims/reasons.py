@@ -77,7 +77,7 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
     if verdict not in COMMANDS or exp is None:
         return ""
     if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
-        return f"a `regime` preset for `{exp}` (not declared yet)"
+        return "none within this campaign: no `regime` design fits its budget (the chapter gives the cost)"
     return "`" + COMMANDS[verdict].format(exp=exp, preset=scale.rsplit(", ", 1)[-1]) + "`"
 
 
