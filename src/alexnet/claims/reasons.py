@@ -108,6 +108,8 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
                     "inconclusive (one seed)": "the record holds one seed",
                     "inconclusive": "the interval covers both zero and the paper's size"}.get(key, "")
         if row.verdict == "inconclusive":
+            if scorecard.claim(row.id).size is None:          # no size in the paper: only zero to clear
+                measured = "the interval covers zero"
             measured += f"; {to_decide(row.id, hours[row.id])}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
         rows.append(dict(reason=GROUPS[key][0], claim=row.claim, verdict=row.verdict, why=why or "–",
