@@ -175,7 +175,8 @@ def frame(*ids: str) -> pd.DataFrame:
     """The scorecard's rows of these claims, verdicts marked (`tag`), indexed by claim."""
     shown = pd.DataFrame([evidence(i).row for i in ids])
     shown["verdict"] = [tag(i, v) for i, v in zip(shown.id, shown.verdict)]
-    return shown.drop(columns=["id", "chapter"]).set_index("claim")
+    shown = shown.drop(columns=["id", "chapter"]).set_index("claim")
+    return shown[["verdict", *[c for c in shown.columns if c != "verdict"]]]   # in sight on a narrow page
 
 
 def rows(*ids: str):
