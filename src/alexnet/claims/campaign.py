@@ -61,11 +61,11 @@ def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
         have = sorted(int(s) for s in rec.provenance.get("seeds", [])) if rec else []
         done = [s for s in line["seeds"] if s in have]
         spent = records.spent(rec.provenance)[1] if rec else float("nan")
-        rows.append({"record": f"{exp}/{preset}", "claims": ", ".join(claims.get(exp, [])) or "–",
-                     "design": _design(exp, preset) if preset in registry.declared(exp).presets else "–",
-                     "seeds planned": len(line["seeds"]), "seeds done": len(done),
+        rows.append({"record": f"{exp}/{preset}", "seeds planned": len(line["seeds"]), "seeds done": len(done),
                      "est. CPU-h": round(len(line["seeds"]) * line["minutes"] / 60, 1),
-                     "CPU-h spent": round(spent, 2)})
+                     "CPU-h spent": round(spent, 2),       # the numbers first: in sight on a narrow page
+                     "design": _design(exp, preset) if preset in registry.declared(exp).presets else "–",
+                     "claims": ", ".join(claims.get(exp, [])) or "–"})
     return pd.DataFrame(rows).set_index("record")
 
 
