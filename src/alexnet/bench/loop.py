@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from .. import records
-from ..config import resolve
+from ..config import ConfigError, resolve
 from ..harness import presets
 from ..models import build_model, forward_flops
 from ..training.loop import train
@@ -91,13 +91,11 @@ def run(overrides: list[str], nets: list[str] | None = None, steps: int = 20, sm
     opts = dict(o.split("=", 1) for o in overrides)
     unknown = set(opts) - {"nets", "steps"}
     if unknown:
-        from ..config import ConfigError
         raise ConfigError(f"alexnet bench loop takes nets=NAME,NAME (of {', '.join(NETS)}) and steps=N; "
                           f"not {', '.join(sorted(unknown))}")
     nets = nets or (opts["nets"].split(",") if "nets" in opts else list(NETS))
     bad = [n for n in nets if n not in NETS]
     if bad:
-        from ..config import ConfigError
         raise ConfigError(f"alexnet bench loop: unknown net {bad[0]!r}; choose from {', '.join(NETS)}")
     steps = int(opts.get("steps", steps))
     started = records.utc_now()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import stats
+from .. import records, stats
 from ..harness import registry
 from . import scorecard
 from .scorecard import tag
@@ -72,8 +72,12 @@ def group(claim_id: str, verdict: str) -> str:
 def _command(claim_id: str, verdict: str, scale: str) -> str:
     """The command that would move this verdict ('' where none exists yet)."""
     exp = scorecard.claim(claim_id).experiment
-    if verdict == "not run yet":                       # the row's own text ends with the command
-        return "`" + scale.rsplit(": ", 1)[-1] + "`" if ": alexnet run" in scale else f"`alexnet run {exp}`"
+    if verdict == "not run yet":                       # missing, or made before the claim's design
+        try:
+            rec = scorecard.record(exp)
+        except records.CorruptRecord:                  # its row names the damage; a new record mends it
+            rec = None
+        return f"`{scorecard.remake(scorecard.claim(claim_id), rec)}`"
     if verdict not in COMMANDS or exp is None:
         return ""
     if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
@@ -105,12 +109,10 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
     for row in card.itertuples():
         key = group(row.id, row.verdict)
         measured = {"inconclusive (regime)": row.regime, "not run": row.scale, "not run yet": row.scale,
-                    "inconclusive (one seed)": "the record holds one seed",
-                    "inconclusive": "the interval covers both zero and the paper's size"}.get(key, "")
-        if row.verdict == "inconclusive":
-            if scorecard.claim(row.id).size is None:          # no size in the paper: only zero to clear
-                measured = "the interval covers zero"
-            measured += f"; {to_decide(row.id, hours[row.id])}"
+                    "inconclusive (one seed)": "the record holds one seed"}.get(key, "")
+        if key == "inconclusive":                              # no size in the paper: only zero to clear
+            covers = "zero" if scorecard.claim(row.id).size is None else "both zero and the paper's size"
+            measured = f"the interval covers {covers}; {to_decide(row.id, hours[row.id])}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
         rows.append(dict(reason=GROUPS[key][0], claim=row.claim, verdict=row.verdict, why=why or "–",
                          command=_command(row.id, key, row.scale), cpu_hours=hours[row.id],

@@ -141,13 +141,21 @@ def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict
     try:
         values = effects(c, rec)
     except KeyError as err:                                # a record made before the claim's design
-        declared = registry.declared(c.experiment).presets
-        command = (f"alexnet run {c.experiment} --preset regime" if "regime" in declared and rec.preset != "regime"
-                   else f"alexnet run {c.experiment} --preset {rec.preset} --force")
-        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): {command}"}
+        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): "
+                                f"{remake(c, rec)}"}
     passed, regime = gate(c, rec)
     return {**out, "ours": ours(values, c.unit), "scale": scale_text(rec), "regime": regime,
             "verdict": stats.verdict(values, c.size, margin=c.margin, regime=passed)}
+
+
+def remake(c: Claim, rec: records.Record | None) -> str:
+    """The command that makes the record claim `c` needs where `rec` (None: none) cannot serve
+    it: the `regime` preset where the experiment declares one, else `rec`'s preset again."""
+    if rec is None:
+        return f"alexnet run {c.experiment}"
+    if "regime" in registry.declared(c.experiment).presets and rec.preset != "regime":
+        return f"alexnet run {c.experiment} --preset regime"
+    return f"alexnet run {c.experiment} --preset {rec.preset} --force"
 
 
 def table(presets=PRESET_ORDER) -> pd.DataFrame:

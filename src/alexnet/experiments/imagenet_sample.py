@@ -188,7 +188,7 @@ def summarize_metrics(metrics, cfg) -> dict:
     """The summary from the metrics alone (records grow by seed): per variant, each measured
     column over seeds (keyed by seed), the seeds it diverged with, and `chosen`: the variant
     with the lower mean final validation error (the one the claims read)."""
-    trained = metrics[metrics.get("diverged", pd.Series(index=metrics.index, dtype=object)).isna()]
+    trained = metrics[metrics["diverged"].isna()] if "diverged" in metrics else metrics
     summary = final_summary(trained, COLUMNS)
     for v in VARIANTS:
         rows = metrics[metrics.variant == v]
@@ -228,8 +228,7 @@ def facts(record) -> dict[str, str]:
            for crop in ("center", "ten_crop") for k in ("top1", "top5")}
     out.update(chosen=NAMES[chosen], n_val=f"{s['n_val']:,}", n_train=f"{s['n_train']:,}",
                epochs=str(int(m.epoch.max())), chance=pct(s["chance_top1_err"], 0),
-               point_per_image=f"{100 / s['n_val']:.2f}", seeds=_seeds(s[chosen]["val_top1_err"]["n"]),
-               nets=_nets(s[chosen]["val_top1_err"]["n"]),
+               point_per_image=f"{100 / s['n_val']:.2f}", nets=_nets(s[chosen]["val_top1_err"]["n"]),
                same_class=pct(s[chosen]["same_class_neighbours"]["mean"], 0))
     for v in VARIANTS:
         out[f"{v}_top1"] = pct(s[v]["val_top1_err"]["mean"]) if "val_top1_err" in s[v] else "diverged"
@@ -238,10 +237,6 @@ def facts(record) -> dict[str, str]:
         out.update(paper_init_first_loss=f"{paper.train_loss.iloc[0]:.2f}",
                    paper_init_last_val_loss=f"{paper.val_loss.iloc[-1]:.3f}")
     return out | _learned_facts(record)
-
-
-def _seeds(n: int) -> str:
-    return "one seed" if n == 1 else f"{n} seeds"
 
 
 def _nets(n: int) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import CYCLE, caption, figure
+from .activations import LRN_NAMES
 
 
 def learning_curves(metrics: pd.DataFrame, record=None, variants: list[str] | None = None,
@@ -71,8 +72,7 @@ VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "n
             "no_conv5": "without conv5", "two_columns": "two columns", "one_column_half": "one half-width column",
             "13pct": "no LRN", "11pct": "with LRN"}
 # where one variant name means different things in different experiments ("none")
-EXPERIMENT_VARIANTS = {"lrn": {"none": "no LRN", "paper_lrn": "LRN, the paper's constants",
-                               "ccn_lrn": "LRN, cuda-convnet's constants"},
+EXPERIMENT_VARIANTS = {"lrn": LRN_NAMES,
                        "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's"},
                        "imagenet_sample": {"paper_init": "§5's init", "kaiming": "Kaiming's init"}}
 
