@@ -56,3 +56,13 @@ def test_each_inconclusive_row_says_how_many_seeds_would_decide_it():
         c = scorecard.claim(cid)
         n = stats.seeds_to_decide(scorecard.effects(c, scorecard.record(c.experiment)), c.size, c.margin)
         assert (f"{n} seeds in all" if n else "more than 1,000 seeds") in row.why
+
+
+def test_a_more_seeds_command_names_seeds_the_record_lacks():
+    import re
+    table = reasons.reasons().set_index("id")
+    for cid, row in table[table.verdict.isin(["inconclusive", "inconclusive (one seed)"])].iterrows():
+        preset = re.search(r"--preset (\w+)", row.command).group(1)
+        have = {int(s) for s in scorecard.record(scorecard.claim(cid).experiment, (preset,)).provenance["seeds"]}
+        asked = {int(s) for s in re.search(r"--seeds ([\d,]+)", row.command).group(1).split(",")}
+        assert asked and not asked & have, f"{cid}: {row.command} repeats seeds {sorted(asked & have)}"

@@ -36,8 +36,8 @@ GROUPS = {
 }
 # The command that would move each verdict, by category ({exp}: the claim's experiment).
 COMMANDS = {"inconclusive (regime)": "alexnet run {exp} --preset regime",
-            "inconclusive (one seed)": "alexnet run {exp} --preset {preset} --seeds 1,2",
-            "inconclusive": "alexnet run {exp} --preset {preset} --seeds 3,4,5"}
+            "inconclusive (one seed)": "alexnet run {exp} --preset {preset} --seeds {more}",
+            "inconclusive": "alexnet run {exp} --preset {preset} --seeds {more}"}
 
 # Where the record's design, not its length, explains the verdict.
 NOTES = {
@@ -82,7 +82,11 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
         return ""
     if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
         return "none within this campaign: no `regime` design fits its budget (the chapter gives the cost)"
-    return "`" + COMMANDS[verdict].format(exp=exp, preset=scale.rsplit(", ", 1)[-1]) + "`"
+    preset = scale.rsplit(", ", 1)[-1]
+    rec = scorecard.record(exp, (preset,))
+    last = max((int(s) for s in rec.provenance.get("seeds", [])), default=-1) if rec else -1
+    more = ",".join(str(last + i) for i in (1, 2, 3))               # the next three seeds the record lacks
+    return "`" + COMMANDS[verdict].format(exp=exp, preset=preset, more=more) + "`"
 
 
 def to_decide(claim_id: str, hours: float) -> str:
