@@ -149,7 +149,8 @@ def seeds_to_decide(values, paper: float | None = None, margin: float | None = N
     """How many seeds in all an inconclusive claim would need for a decisive verdict if its
     per-seed effects kept their measured mean and standard deviation: the smallest n at which
     the 95% interval (half-width t(n-1) sd / sqrt(n)) would clear a boundary of `verdict`
-    (zero; the paper's size for "not reproduced"; -margin for a "no better than" claim). None: fewer than two values, or no n up to `cap` (a mean at a boundary)."""
+    (zero; the paper's size for "not reproduced"; -margin for a "no better than" claim).
+    None: fewer than two values, or no n up to `cap` (a mean at a boundary)."""
     ci = interval(values)
     if ci["n"] < 2:
         return None
