@@ -217,7 +217,7 @@ def test_curves_mark_the_gate_as_the_scorecard_words_it(shown):
     from alexnet.claims import scorecard
     entries = {e["name"]: e for e in shown["curves"].data["records"]}
     for c in scorecard.claims():
-        if c.experiment and (c.regime.converged or c.regime.overfits):
+        if c.experiment and c.regime.gated:
             rec = scorecard.record(c.experiment)
             if rec is not None and f"{rec.experiment}/{rec.preset}" in entries:
                 assert scorecard.gate(c, rec)[1] in entries[f"{rec.experiment}/{rec.preset}"]["note"]

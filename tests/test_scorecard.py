@@ -95,6 +95,26 @@ def test_a_record_outside_the_regime_is_inconclusive(tmp_path, monkeypatch):
     assert "plain overfits ✓" in over["regime"]
 
 
+def _colour_record(moved: float, gaps=(0.30, 0.28, 0.32)):
+    """An imagenet_sample record whose chosen net's conv1 colourfulness moved by `moved` (column 1)."""
+    node = lambda v: {"mean": float(sum(v) / len(v)), "values": list(v), "seeds": [0, 1, 2]}   # noqa: E731
+    net = {"col1": node([2 / 3 - moved] * 3), "col1_init": node([2 / 3] * 3), "col2": node([2 / 3] * 3),
+           "col2_init": node([2 / 3] * 3), "col_gap": node(gaps)}
+    return records.Record(path=Path("."), experiment="imagenet_sample", preset="long", config={},
+                          metrics=pd.DataFrame(columns=["epoch", "val_top1_err"]), provenance={},
+                          summary={"chosen": "kaiming", "kaiming": net})
+
+
+def test_colour_split_counts_only_once_conv1_left_its_initialisation():
+    """Figure 3's gate: a column gap measured on kernels still at their random start is not the split."""
+    c = scorecard.claim("colour_split")
+    still = scorecard.gate(c, _colour_record(0.005))
+    assert still == (False, "learned ✗ (conv1's colourfulness moved 0.005 from initialisation, the split needs ≥ 0.05)")
+    assert scorecard.gate(c, _colour_record(0.40))[0]
+    assert scorecard.row(c, rec=_colour_record(0.005))["verdict"] == "inconclusive (regime)"
+    assert scorecard.row(c, rec=_colour_record(0.40))["verdict"] == stats.verdict([0.30, 0.28, 0.32], None)
+
+
 def test_the_committed_summaries_match_their_metrics_seed_by_seed():
     """Re-derived records: each variant's last-epoch value per seed, from metrics.csv."""
     checked = 0

@@ -38,7 +38,8 @@ def visualize(what: str, checkpoint, out, overrides: list[str] | None = None) ->
 def _figure4(what: str, cfg, model, checkpoint):
     """Figure 4's left (predictions) or right (neighbors) half, from the ImageNet-style folder."""
     from .data import load_data
-    from .experiments.imagenet_sample import class_names, learned
+    from .data.imagenet import class_names
+    from .experiments.imagenet_sample import learned
     from .plots.learned import neighbours_figure, predictions_figure, read_sheet
     if cfg.dataset not in ("imagenet", "imagenet_sample"):
         raise ConfigError(f"`visualize {what}` needs an ImageNet-style folder (dataset=imagenet "

@@ -70,7 +70,7 @@ def scale_text(rec: records.Record) -> str:
 def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
     """Does `rec` pass the regime `c` declares? (passes, text for the regime column)."""
     r = c.regime
-    if not r.converged and not r.overfits:
+    if not r.gated:
         return True, "none needed"
     m = rec.metrics.dropna(subset=["epoch", "val_top1_err"])
     base = rec.config.get("base", rec.config)
@@ -90,6 +90,10 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
         over = stats.regime(rows, epochs, drops) if len(rows) else dict(overfits=False, gap=math.nan)
         parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} (gap {100 * over['gap']:.1f} pts)")
         ok = ok and over["overfits"]
+    if r.learned:
+        learned, why = r.learned(rec.summary)
+        parts.append(f"learned {'✓' if learned else '✗'} ({why})")
+        ok = ok and learned
     return ok, "; ".join(parts)
 
 

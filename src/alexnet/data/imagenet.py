@@ -24,7 +24,7 @@ from pathlib import Path
 
 from torch.utils.data import DataLoader
 
-from .registry import DataBundle, DataError, register
+from .registry import DataBundle, DataError, data_root, register
 from .folders import Folder, FolderLoader, collate, decode_all, one_thread, quiet_workers, report
 from .images import SIDE, evenly, list_images
 from .stats import cached_stats, stats_of, summary
@@ -196,3 +196,12 @@ def load_imagenet(cfg, root: Path, log=print) -> DataBundle:
 
 register("imagenet", load_imagenet)
 register("imagenet_sample", load_imagenet)
+
+
+def class_names(cfg, wnids: list[str]) -> list[str]:
+    """Readable class names from classes.tsv (wnid<TAB>name) beside train/, else the wnids."""
+    tsv = dataset_dir(data_root(cfg), cfg.dataset) / "classes.tsv"
+    names = {}
+    if tsv.exists():
+        names = dict(line.split("\t", 1) for line in tsv.read_text().splitlines()[1:] if "\t" in line)
+    return [names.get(w, w).strip() for w in wnids]

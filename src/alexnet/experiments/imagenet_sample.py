@@ -25,28 +25,20 @@ import torch
 import torch.nn.functional as F
 
 from ..data.images import load_256
+from ..config import Config
+from ..data.ilsvrc import EXPECTED
+from ..data.imagenet import class_names
 from ..evaluation import probes as vis
 from ..evaluation.metrics import crop_errors
 from ..models import build_model
 from ..stats import pct
 from ..training.loop import NonFiniteLoss, train
 from ..harness import presets
-from ..harness.declare import Claim, Experiment
+from ..harness.declare import Claim, Experiment, Regime
 from ..harness.runner import Outcome, final_summary, scratch_dir
 
 VARIANTS = {"paper_init": dict(init="paper"), "kaiming": dict(init="kaiming")}
 N_PREDICT, N_QUERIES, K_NEIGHBOURS, THUMB = 8, 4, 6, 64
-
-
-def class_names(cfg, wnids: list[str]) -> list[str]:
-    """Readable class names from classes.tsv (wnid<TAB>name) beside train/, else the wnids."""
-    from ..data import data_root
-    from ..data.imagenet import dataset_dir
-    tsv = dataset_dir(data_root(cfg), cfg.dataset) / "classes.tsv"
-    names = {}
-    if tsv.exists():
-        names = dict(line.split("\t", 1) for line in tsv.read_text().splitlines()[1:] if "\t" in line)
-    return [names.get(w, w).strip() for w in wnids]
 
 
 def train_variants(cfg, preset, seed, log=print):
@@ -230,6 +222,8 @@ def facts(record) -> dict[str, str]:
                epochs=str(int(m.epoch.max())), chance=pct(s["chance_top1_err"], 0),
                point_per_image=f"{100 / s['n_val']:.2f}", nets=_nets(s[chosen]["val_top1_err"]["n"]),
                same_class=pct(s[chosen]["same_class_neighbours"]["mean"], 0))
+    rate = float(m[m.variant == chosen].images_per_s.median())      # this record's own loop, one thread
+    out.update(rate=f"{rate:.0f}", moved_gate=str(MOVED), paper_cpu_hours=f"{Config().epochs * EXPECTED['train'] / rate / 3600:,.0f}")
     for v in VARIANTS:
         out[f"{v}_top1"] = pct(s[v]["val_top1_err"]["mean"]) if "val_top1_err" in s[v] else "diverged"
     paper = m[(m.variant == "paper_init") & (m.seed == m.seed.min())].sort_values("epoch")
@@ -253,7 +247,7 @@ def _learned_facts(record) -> dict[str, str]:
                 col_gap=f"{s['col_gap']['mean']:+.3f}",
                 col_gap_spread=(f" (standard deviation over seeds {s['col_gap']['std']:.3f})"
                                 if s["col_gap"]["n"] > 1 else ""),
-                col_moved=f"{max(abs(s[f'col{c}']['mean'] - s[f'col{c}_init']['mean']) for c in (1, 2)):.3f}",
+                col_moved=f"{_moved(s):.3f}",
                 pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
                 pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")
 
@@ -262,6 +256,20 @@ def _learned_facts(record) -> dict[str, str]:
 def _chosen(column: str) -> Callable:
     """The chosen variant's per-seed values of `column` (missing in a record made before it)."""
     return lambda summary: summary.get(summary.get("chosen"), {}).get(column, {}).get("values", [])
+
+
+MOVED = 0.05     # colourfulness: under a tenth of the fall from ~2/3 (random kernels) to ~0 of Figure 3's column 1
+
+
+def _moved(s: dict) -> float:
+    """How far one variant's mean conv1 colourfulness moved from initialisation (the larger column)."""
+    return max((abs(s[f"col{c}"]["mean"] - s[f"col{c}_init"]["mean"]) for c in (1, 2) if f"col{c}" in s), default=0.0)
+
+
+def _conv1_learned(summary: dict) -> tuple[bool, str]:
+    """`colour_split`'s gate: Figure 3's split can only show once conv1 has left its random start."""
+    moved = _moved(summary.get(summary.get("chosen"), {}))
+    return moved >= MOVED, f"conv1's colourfulness moved {moved:.3f} from initialisation, the split needs ≥ {MOVED}"
 
 
 def _neighbours(summary: dict) -> list[float]:
@@ -283,6 +291,7 @@ EXPERIMENT = Experiment(
         paper=dict(presets.IMAGENET_SAMPLE, precision="bf16", channels_last=True)),
     seeds=dict(presets.ONE, long=[0, 1, 2]), variants=VARIANTS,
     claims=(Claim("colour_split", "conv1 splits by column: colour-agnostic vs colour-specific (Fig. 3)",
-                  "qualitative", "learned", _chosen("col_gap"), unit="plain"),
+                  "qualitative", "learned", _chosen("col_gap"), unit="plain",
+                  regime=Regime(converged=False, learned=_conv1_learned)),
             Claim("neighbours", "fc7 neighbours share the query's class (Fig. 4)", "qualitative", "learned",
                   _neighbours)))

@@ -61,7 +61,7 @@ def gates(rec: records.Record) -> list[str]:
     read = scorecard.record(rec.experiment)
     out = []
     for c in scorecard.claims():
-        if c.experiment == rec.experiment and (c.regime.converged or c.regime.overfits):
+        if c.experiment == rec.experiment and c.regime.gated:
             passed, text = scorecard.gate(c, rec)
             where = " (the record the scorecard reads)" if read is not None and read.path == rec.path else ""
             out.append(f"“{c.claim}”{where}: {text} — {'passes' if passed else 'fails'} its gate.")

@@ -23,14 +23,22 @@ from ..stats import paired as join
 class Regime:
     """The gate a claim's record must pass before its interval counts (`stats.regime`):
     `converged` (every variant's schedule finished, its test error settled at a rate that is
-    not ~0) and, for claims about overfitting, `overfits`: this variant (the unregularised
-    one) ends >= 10 points above its training error."""
+    not ~0); for claims about overfitting, `overfits`: this variant (the unregularised
+    one) ends >= 10 points above its training error; for a claim about what training grows
+    (Figure 3's conv1), `learned`: summary -> (passes, why), the measured quantity left its
+    value at initialisation."""
     converged: bool = True
     overfits: str | None = None
+    learned: Callable | None = None
 
     def text(self) -> str:
-        parts = (["converged"] if self.converged else []) + ([f"{self.overfits} overfits"] if self.overfits else [])
+        parts = (["converged"] if self.converged else []) + ([f"{self.overfits} overfits"] if self.overfits else []) \
+            + (["learned"] if self.learned else [])
         return " + ".join(parts) or "none"
+
+    @property
+    def gated(self) -> bool:
+        return bool(self.converged or self.overfits or self.learned)
 
 
 NO_GATE = Regime(converged=False)
