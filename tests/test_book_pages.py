@@ -5,7 +5,9 @@ and show each figure once, at 2x density (issues 26 and 27)."""
 import hashlib
 import json
 import re
+import shutil
 import struct
+import subprocess
 
 import pytest
 import yaml
@@ -195,3 +197,34 @@ def test_each_chapter_downloads_as_an_executed_notebook(page):
     text = output_text(nb)
     found = [w for w in ("/work/", "/root/", "/home/") if w in text] + LEAKS.findall(text)
     assert not found, f"{page.stem}.ipynb shows {found}"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Appended to a page: the claim tables (scorecard, reasons, a chapter's "paper vs ours") wider
+# than the box they sit in, at a 1280-pixel window.
+FITS = """<script>window.addEventListener("load", function () { setTimeout(function () { var out = [];
+  document.querySelectorAll(".bd-article table.scorecard, .bd-article table.reasons").forEach(function (t) {
+    var box = t.closest(".cell_output") || t.closest(".bd-article");
+    if (t.scrollWidth > box.clientWidth + 1) out.push(t.scrollWidth + " > " + box.clientWidth); });
+  var pre = document.createElement("pre"); pre.id = "fits"; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre); }, 300); });</script>"""
+
+
+@pytest.mark.skipif(not CHAPTERS or CHROMIUM is None, reason="no built book, or no headless Chromium")
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.stem)
+def test_claim_tables_fit_the_column(page):
+    """A claim's row is read whole: its table never hides the regime or chapter column off to
+    the side (_static/custom.css)."""
+    copy = page.with_name(f".fits-{page.name}")
+    copy.write_text(page.read_text(encoding="utf-8") + FITS, encoding="utf-8")     # runs after the page's own
+    try:
+        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                              "--window-size=1280,900", "--host-resolver-rules=MAP * ~NOTFOUND",
+                              "--virtual-time-budget=5000", copy.as_uri()], capture_output=True, text=True,
+                             timeout=120).stdout
+    finally:
+        copy.unlink()
+    found = re.search(r'<pre id="fits"[^>]*>(.*?)</pre>', dom, re.S)      # the theme adds a tabindex
+    assert found, f"the check did not finish on {page.name}"
+    assert json.loads(found.group(1).replace("&quot;", '"').replace("&gt;", ">")) == [], \
+        f"{page.name}: a claim table is wider than its column"
