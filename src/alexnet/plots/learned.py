@@ -55,23 +55,24 @@ def read_sheet(data: bytes) -> np.ndarray:
 
 
 def predictions_figure(info: dict, sheet: np.ndarray, record=None, text: str = ""):
-    """Figure 4, left: eight validation images, each with its top-5 softmax bars; the
-    correct label's bar is coloured."""
+    """Figure 4, left: eight validation images, each above its top-5 softmax bars (the label
+    written on its bar, as the paper draws them); the correct label's bar is coloured."""
     preds, size, per_row = info["predictions"], info["thumb_size"], info["thumbs_per_row"]
-    fig, axes = figure(ncols=4, nrows=4, width=10, height=7.2,
-                       gridspec_kw=dict(height_ratios=[1.0, 0.9, 1.0, 0.9]))
+    fig, axes = figure(ncols=4, nrows=4, width=10, height=8.9,
+                       gridspec_kw=dict(height_ratios=[1.0, 0.5, 1.0, 0.5], hspace=0.22, wspace=0.1))
     for n, p in enumerate(preds[:8]):
         img_ax, bar_ax = axes[2 * (n // 4), n % 4], axes[2 * (n // 4) + 1, n % 4]
         img_ax.imshow(tile(sheet, n, size, per_row))
-        img_ax.set_title(p["label"], fontsize=9)
+        img_ax.set_title(p["label"], fontsize=10)
         img_ax.axis("off")
         y = np.arange(len(p["top5"]))[::-1]
-        colours = [COLORS["ours"] if name == p["label"] else "#bbbbbb" for name in p["top5"]]
-        bar_ax.barh(y, p["probs"], color=colours)
-        bar_ax.set_yticks(y, p["top5"], fontsize=7)
-        bar_ax.set_xlim(0, 1)
-        bar_ax.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
+        right = [name == p["label"] for name in p["top5"]]
+        bar_ax.barh(y, p["probs"], height=0.8, color=[COLORS["ours"] if r else "#d0d0d0" for r in right])
+        for yi, name, r in zip(y, p["top5"], right):
+            bar_ax.text(0.02, yi, name, va="center", fontsize=8.5, fontweight="bold" if r else "normal")
+        bar_ax.set(xlim=(0, 1), xticks=[0, 0.5, 1], xticklabels=["0", "0.5", "1"], yticks=[], ylim=(-0.5, len(y) - 0.5))
+        bar_ax.tick_params(axis="x", labelsize=7, pad=1)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.96, bottom=0.03)
     caption(fig, record, text)
     return fig
 
