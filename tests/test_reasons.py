@@ -66,3 +66,12 @@ def test_a_more_seeds_command_names_seeds_the_record_lacks():
         have = {int(s) for s in scorecard.record(scorecard.claim(cid).experiment, (preset,)).provenance["seeds"]}
         asked = {int(s) for s in re.search(r"--seeds ([\d,]+)", row.command).group(1).split(",")}
         assert asked and not asked & have, f"{cid}: {row.command} repeats seeds {sorted(asked & have)}"
+
+
+def test_a_regime_record_that_misses_its_gate_proposes_no_rerun_of_itself():
+    """A `regime` record read by the scorecard and still inconclusive (regime): the row says no
+    design within the campaign decides it, never `alexnet run ... --preset regime` again."""
+    verdict, scale = "inconclusive (regime)", "cifar10, all images, 20 epochs, regime"
+    assert reasons._command("init", verdict, scale).startswith("none within this campaign: its `regime` record")
+    assert reasons._command("init", verdict, "cifar10, 6,000 images, 5 epochs, cpu") == "`alexnet run init --preset regime`"
+

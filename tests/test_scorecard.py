@@ -115,6 +115,23 @@ def test_colour_split_counts_only_once_conv1_left_its_initialisation():
     assert scorecard.row(c, rec=_colour_record(0.40))["verdict"] == stats.verdict([0.30, 0.28, 0.32], None)
 
 
+def test_init_counts_only_once_an_arm_left_chance():
+    """§5's early stages: two arms both at chance measure chance, not a speed."""
+    c = scorecard.claim("init")
+    node = lambda v: {"mean": float(sum(v) / len(v)), "values": list(v), "seeds": [0, 1, 2]}   # noqa: E731
+    def rec(paper_err):
+        summary = {"chance_top1_err": 0.9,
+                   "paper": {"train_err": node([paper_err] * 3), "mean_train_err": node([0.70, 0.71, 0.69])},
+                   "zero_bias": {"train_err": node([0.90] * 3), "mean_train_err": node([0.80, 0.82, 0.81])}}
+        return records.Record(path=Path("."), experiment="init", preset="regime", provenance={},
+                              metrics=pd.DataFrame(columns=["epoch", "val_top1_err"]), config={}, summary=summary)
+    assert scorecard.gate(c, rec(0.899)) == (False, "learned ✗ (the better arm's last training error 89.9%, "
+                                                    "chance 90%; the early stages need 5 points below it)")
+    assert scorecard.row(c, rec=rec(0.899))["verdict"] == "inconclusive (regime)"
+    assert scorecard.gate(c, rec(0.60))[0]
+    assert scorecard.row(c, rec=rec(0.60))["verdict"] == stats.verdict([0.10, 0.11, 0.12], None)
+
+
 def test_the_committed_summaries_match_their_metrics_seed_by_seed():
     """Re-derived records: each variant's last-epoch value per seed, from metrics.csv."""
     checked = 0

@@ -41,8 +41,7 @@ COMMANDS = {"inconclusive (regime)": "alexnet run {exp} --preset regime",
 
 # Where the record's design, not its length, explains the verdict.
 NOTES = {
-    "init": "biases 1 against biases 0, both N(0, 0.01): the `cpu` record's ~230 steps are far from the "
-            "paper's early stages (its first epoch is ~10,000 steps); the `regime` record runs ~7,800",
+    "init": "biases 1 against biases 0, both N(0, 0.01): the paper's first epoch alone is ~10,000 steps",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
     "two_columns": "both nets fit their 8,000-image training subset far better than they generalise: the data, "
@@ -80,9 +79,11 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
         return f"`{scorecard.remake(scorecard.claim(claim_id), rec)}`"
     if verdict not in COMMANDS or exp is None:
         return ""
+    preset = scale.rsplit(", ", 1)[-1]
     if verdict == "inconclusive (regime)" and "regime" not in registry.declared(exp).presets:
         return "none within this campaign: no `regime` design fits its budget (the chapter gives the cost)"
-    preset = scale.rsplit(", ", 1)[-1]
+    if verdict == "inconclusive (regime)" and preset == "regime":
+        return "none within this campaign: its `regime` record misses the gate too (the chapter says why)"
     rec = scorecard.record(exp, (preset,))
     last = max((int(s) for s in rec.provenance.get("seeds", [])), default=-1) if rec else -1
     more = ",".join(str(last + i) for i in (1, 2, 3))               # the next three seeds the record lacks

@@ -24,9 +24,9 @@ class Regime:
     """The gate a claim's record must pass before its interval counts (`stats.regime`):
     `converged` (every variant's schedule finished, its test error settled at a rate that is
     not ~0); for claims about overfitting, `overfits`: this variant (the unregularised
-    one) ends >= 10 points above its training error; for a claim about what training grows
-    (Figure 3's conv1), `learned`: summary -> (passes, why), the measured quantity left its
-    value at initialisation."""
+    one) ends >= 10 points above its training error; `learned`: summary -> (passes, why),
+    training has begun to do what the claim is about (Figure 3's conv1 left its random
+    start; §5's early stages left chance)."""
     converged: bool = True
     overfits: str | None = None
     learned: Callable | None = None
