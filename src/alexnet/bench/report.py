@@ -4,6 +4,8 @@
     speed_table(record, "train_pct_of_peak")   the same as a share of the measured peak
     profile_table(record)          the paper net's step by layer kind, ms, one column per option
     targets_table(record)          issue 13's targets: measured, wanted, met
+    loop_table(record)             `bench loop`: the campaign's nets, 1 and 2 threads, % of peak
+    side_by_side(record)           the same nets' speed in the campaign's own records (two jobs at once)
 (`alexnet.plots.speed.profile_figure` draws profile_table as stacked bars.)
 """
 from __future__ import annotations
@@ -86,3 +88,39 @@ def training_hours(record, model: str, epochs: float, images: int, runs: int = 1
     m = record.metrics
     rate = float(m[(m.model == model) & (m.threads == threads)].images_per_s.iloc[0])
     return runs * epochs * images / rate / 3600 * threads
+
+
+def _epoch_speeds(rec) -> list[dict]:
+    """Every training epoch's images/s of a one-thread record, with the net and batch it trained."""
+    base = rec.config.get("base", rec.config)
+    if rec.provenance.get("hardware", {}).get("torch_threads") != 1 or "images_per_s" not in rec.metrics:
+        return []
+    m = rec.metrics.dropna(subset=["images_per_s"])
+    m = m if "variant" in m else m.assign(variant="")
+    variants = rec.config.get("variants", {})
+    return [dict(network=(variants.get(v) or {}).get("model", base.get("model")), batch=base.get("batch_size"),
+                 record=f"{rec.experiment}/{rec.preset}", images_per_s=x) for v, x in zip(m.variant, m.images_per_s)]
+
+
+def side_by_side(record, root=None) -> pd.DataFrame:
+    """The campaign's choice of two one-thread jobs, as its own records measured it: per
+    committed `regime` record (one thread; two ran at once, beside the builds and tests the
+    machine also ran), a net benchmarked at the record's batch, the median images/s of its
+    training epochs, that speed against the benchmark's one thread alone, and two such jobs
+    against the benchmark's one two-thread job."""
+    from pathlib import Path
+    from .. import records
+    bench = record.metrics.set_index(["model", "batch", "threads"]).images_per_s
+    rows = pd.DataFrame([r for path in sorted(Path(root or records.results_root()).glob("*/regime/metrics.csv"))
+                         for r in _epoch_speeds(records.load(path.parent.parent.name, "regime", root))],
+                        columns=["network", "batch", "record", "images_per_s"])
+    rows = rows[[(n, b, 1) in bench.index for n, b in zip(rows.network, rows.batch)]]
+    if rows.empty:
+        return pd.DataFrame()
+    out = rows.groupby(["record", "network", "batch"]).images_per_s.agg(["median", "size"]).reset_index()
+    alone = [bench[(n, b, 1)] for n, b in zip(out.network, out.batch)]
+    both = [bench.get((n, b, 2), float("nan")) for n, b in zip(out.network, out.batch)]
+    return pd.DataFrame({"record": out.record, "network": out.network, "epochs": out["size"],
+                         "images/s per job (median)": out["median"].round(0),
+                         "÷ one thread alone": (out["median"] / alone).round(2),
+                         "2 jobs ÷ one 2-thread job": (2 * out["median"] / both).round(2)}).set_index("record")
