@@ -35,6 +35,7 @@ STATE = Path(os.environ.get("CAMPAIGN_STATE", Path(os.environ.get("XDG_CACHE_HOM
                             / "alexnet" / "campaign"))
 RESULTS = Path(os.environ.get("ALEXNET_RESULTS", ROOT / "results"))
 sys.path.insert(0, str(ROOT / "src"))
+import pandas as pd  # noqa: E402
 from alexnet import locks, records  # noqa: E402
 
 
@@ -67,11 +68,15 @@ def state(job: dict) -> str:
 
 
 def seconds_taken(job: dict) -> float | None:
+    """The seed's batch by the wall clock or, where it was stopped and resumed in a later batch
+    (which starts at the resumption), its epochs' training seconds if those add up to more."""
     path = RESULTS / job["experiment"] / job["preset"] / "provenance.json"
     for b in json.loads(path.read_text()).get("batches", []) if path.exists() else []:
         if b.get("seeds") == [job["seed"]] and b.get("started_utc") and b.get("ended_utc"):
             t = [datetime.strptime(b[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc")]
-            return (t[1] - t[0]).total_seconds()
+            m = pd.read_csv(path.with_name("metrics.csv"))
+            trained = float(m[m.seed == job["seed"]].seconds.sum()) if {"seed", "seconds"} <= set(m) else 0.0
+            return max((t[1] - t[0]).total_seconds(), trained)
     return None
 
 

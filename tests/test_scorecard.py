@@ -186,6 +186,17 @@ def test_a_grown_record_costs_its_batches_not_the_gaps_between_them(tmp_path):
     assert scorecard.campaign_hours(tmp_path).startswith("5.0 CPU-hours over 1 regime records")
 
 
+def test_a_seed_resumed_in_a_later_batch_costs_every_epoch_it_trained(tmp_path):
+    """A seed stopped in one session and resumed in the next: its batch starts at the resumption,
+    so the epochs' own training seconds (2 x 1.5 h here, against a 1-hour batch) count instead."""
+    rows = pd.DataFrame(_epoch_rows([0.01], 0.3, seeds=(0,))).assign(seconds=5400.0)
+    prov = {"started_utc": "2026-01-01T00:00:00Z", "ended_utc": "2026-01-01T01:00:00Z", "hardware": {"torch_threads": 1}}
+    assert records.spent(prov, rows) == (3.0, 3.0) and records.spent(prov) == (1.0, 1.0)
+    assert records.spent(prov, rows.assign(seconds=60.0)) == (1.0, 1.0)        # the batch, where it is longer
+    records.write("pooling", "regime", config={"base": {}}, metrics=rows, summary={}, provenance=prov, root=tmp_path)
+    assert scorecard.cpu_hours(tmp_path).set_index("record").cpu_hours["pooling/regime"] == 3.0
+
+
 def test_a_record_made_before_its_claims_design_reads_as_not_run_not_a_traceback():
     """The ten-crop claim reads columns that records made before it lack: its row says
     "not run" with the command, and the chapter's per-seed text is a dash."""

@@ -90,15 +90,20 @@ class RecordExists(FileExistsError):
     """A record is already at the path; the message says how to replace it."""
 
 
-def spent(prov: dict) -> tuple[float, float]:
+def spent(prov: dict, metrics: pd.DataFrame | None = None) -> tuple[float, float]:
     """(wall-clock hours, CPU-hours = hours x torch threads) a record took, from its provenance:
     summed over its batches of seeds where it grew by seed (the gaps between batches are not
-    counted), else its start and end times."""
+    counted), else its start and end times. A seed stopped and resumed in a later batch counts
+    there only from its resumption; where the `metrics`' epoch rows add up to more training
+    seconds (each epoch counted once, whichever batch trained it), those count instead: a lower
+    bound, without evaluation and start-up."""
     threads = prov.get("hardware", {}).get("torch_threads") or 1
     batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in prov.get("batches", [])] \
         or [(prov["started_utc"], prov["ended_utc"], threads)]
     hours = [((datetime.strptime(b, UTC) - datetime.strptime(a, UTC)).total_seconds() / 3600, t) for a, b, t in batches]
-    return sum(h for h, _ in hours), sum(h * t for h, t in hours)
+    wall, cpu = sum(h for h, _ in hours), sum(h * t for h, t in hours)
+    trained = float(metrics.seconds.sum()) / 3600 if metrics is not None and {"epoch", "seconds"} <= set(metrics) else 0.0
+    return (trained, trained * threads) if trained > wall else (wall, cpu)
 
 
 def record_dir(experiment: str, preset: str, root: Path | None = None) -> Path:

@@ -60,7 +60,7 @@ def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
         rec = records.load(exp, preset, root=root) if records.record_dir(exp, preset, root).exists() else None
         have = sorted(int(s) for s in rec.provenance.get("seeds", [])) if rec else []
         done = [s for s in line["seeds"] if s in have]
-        spent = records.spent(rec.provenance)[1] if rec else float("nan")
+        spent = records.spent(rec.provenance, rec.metrics)[1] if rec else float("nan")
         rows.append({"record": f"{exp}/{preset}", "seeds planned": len(line["seeds"]), "seeds done": len(done),
                      "est. CPU-h": round(len(line["seeds"]) * line["minutes"] / 60, 1),
                      "CPU-h spent": round(spent, 2),       # the numbers first: in sight on a narrow page

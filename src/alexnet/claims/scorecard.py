@@ -206,11 +206,13 @@ def tally_md(card: pd.DataFrame):
 
 def cpu_hours(root=None) -> pd.DataFrame:
     """Wall-clock hours and CPU-hours (hours x torch threads) of every committed record, from
-    its provenance (`records.spent`: summed over the batches of a record grown by seed)."""
+    its provenance and metrics (`records.spent`: summed over the batches of a record grown by
+    seed, or its epochs' training seconds where a resumed seed makes those more)."""
     rows = []
     for path in sorted(Path(root or records.results_root()).glob("*/*/provenance.json")):
         p = json.loads(path.read_text())
-        hours, cpu = records.spent(p)
+        metrics = path.with_name("metrics.csv")
+        hours, cpu = records.spent(p, pd.read_csv(metrics) if metrics.exists() else None)
         rows.append(dict(record=f"{path.parent.parent.name}/{path.parent.name}", hours=hours,
                          threads=p.get("hardware", {}).get("torch_threads") or 1, cpu_hours=cpu))
     return pd.DataFrame(rows)

@@ -83,7 +83,7 @@ def facts(record) -> dict[str, str]:
     batch = record.config.get("base", record.config)["batch_size"]
     out = dict(epochs=str(epochs), chance=pct(s["chance_top1_err"], 0), gate=f"{100 * LEFT:.0f}",
                steps=f"{round((one.seconds * one.images_per_s).sum() / batch):,}",
-               cpu_hours=f"{records.spent(record.provenance)[1]:.1f}",
+               cpu_hours=f"{records.spent(record.provenance, record.metrics)[1]:.1f}",
                paper_std_max=f"{max(s['paper']['activation_std_at_init'].values()):.2f}")
     for variant in VARIANTS:
         if variant not in s:                    # the regime record runs the claim's two arms only

@@ -274,7 +274,7 @@ def facts(record) -> dict[str, str]:
                 tanh_lr=", ".join(f"{r['tanh']['lr']:g}" for r in runs),
                 ratio_epochs=_ratio_text(s, "ratio_epochs"), ratio_seconds=_ratio_text(s, "ratio_seconds"),
                 tanh_ahead=f"{ahead} of {len(pairs)}", relu_first=f"{first} of {len(runs)}",
-                lrs=", ".join(f"{lr:g}" for lr in s["lrs"]), hours=f"{records.spent(prov)[0]:.1f} hours",
+                lrs=", ".join(f"{lr:g}" for lr in s["lrs"]), hours=f"{records.spent(prov, record.metrics)[0]:.1f} hours",
                 best_inside=f"{inside} of {len(runs) * len(ACTIVATIONS)}")
 
 
