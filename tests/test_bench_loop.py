@@ -46,17 +46,20 @@ def test_side_by_side_reads_the_campaigns_own_epochs(tmp_path):
     training epochs' images/s against the benchmark's one thread alone and one two-thread job."""
     import pandas as pd
     from alexnet.bench.report import side_by_side
-    bench = records.Record(experiment="bench_loop", preset="cpu", path=tmp_path, config={}, provenance={}, summary={},
+    amd = {"cpu": "AMD EPYC"}
+    bench = records.Record(experiment="bench_loop", preset="cpu", path=tmp_path, config={}, summary={},
+                           provenance={"hardware": amd},
                            metrics=pd.DataFrame(dict(model=["cifar_alexnet"] * 2, batch=[128, 128], threads=[1, 2],
                                                      images_per_s=[800.0, 1200.0])))
-    for exp, threads in (("pooling", 1), ("dropout", 2)):           # a two-thread record is not the campaign's
+    # a two-thread record is not the campaign's, and one made on another CPU is not comparable
+    for exp, threads, cpu in (("pooling", 1, "AMD EPYC"), ("dropout", 2, "AMD EPYC"), ("two_columns", 1, "Intel Xeon")):
         records.write(exp, "regime", root=tmp_path, summary={},
                       config={"base": {"model": "cifar_alexnet", "batch_size": 128}},
                       metrics=pd.DataFrame(dict(variant=["a", "a", "b"], epoch=[1, 2, 1], images_per_s=[600.0, 700.0, 650.0])),
-                      provenance={"hardware": {"torch_threads": threads}})
+                      provenance={"hardware": {"torch_threads": threads, "cpu": cpu}})
     table = side_by_side(bench, tmp_path)
     assert list(table.index) == ["pooling/regime"]
     row = table.loc["pooling/regime"]
-    assert row.epochs == 3 and row["images/s per job (median)"] == 650
+    assert row["epochs (all arms and seeds)"] == 3 and row["images/s per job (median)"] == 650
     assert row["÷ one thread alone"] == round(650 / 800, 2) and row["2 jobs ÷ one 2-thread job"] == round(1300 / 1200, 2)
 

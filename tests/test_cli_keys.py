@@ -95,3 +95,17 @@ def test_a_missing_package_is_one_line_naming_its_extra(monkeypatch, capsys):
         assert cli.main(["list"]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and f"needs the {name} package" in err[0] and extra in err[0]
+
+
+@pytest.mark.parametrize("text, seeds", [("0,1,2", [0, 1, 2]), ("5-8", [5, 6, 7, 8]), ("3, 1-2", [1, 2, 3]), ("4", [4])])
+def test_seeds_take_lists_and_ranges(text, seeds):
+    from alexnet.cli import seed_list
+    assert seed_list(text) == seeds
+
+
+@pytest.mark.parametrize("bad", ["x", "3-1", "1-", "-2", "1,,2"])
+def test_a_bad_seed_list_is_one_line_that_shows_the_form(bad):
+    from alexnet.cli import seed_list
+    from alexnet.config import ConfigError
+    with pytest.raises(ConfigError, match=r"--seeds takes seeds >= 0 and ranges, such as 0,1,2 or 5-38"):
+        seed_list(bad)

@@ -21,7 +21,8 @@ def test_every_unreproduced_claim_once_with_the_scorecards_verdict():
     wanted = emp[emp.verdict != "reproduced"].set_index("id").verdict
     assert sorted(table.id) == sorted(wanted.index)
     assert dict(zip(table.id, table.verdict)) == wanted.to_dict()
-    keys = [reasons.group(i, v) for i, v in zip(table.id, table.verdict)]
+    gates = emp.set_index("id").regime
+    keys = [reasons.group(i, v, gates[i]) for i, v in zip(table.id, table.verdict)]
     assert all(r == reasons.GROUPS[k][0] for r, k in zip(table.reason, keys))
     # "needs ImageNet" only for claims with no CPU experiment
     assert all((k == "not run") == (scorecard.claim(i).experiment is None) for i, k in zip(table.id, keys)
@@ -74,4 +75,27 @@ def test_a_regime_record_that_misses_its_gate_proposes_no_rerun_of_itself():
     verdict, scale = "inconclusive (regime)", "cifar10, all images, 20 epochs, regime"
     assert reasons._command("init", verdict, scale).startswith("none within this campaign: its `regime` record")
     assert reasons._command("init", verdict, "cifar10, 6,000 images, 5 epochs, cpu") == "`alexnet run init --preset regime`"
+
+
+def test_a_claim_whose_training_never_began_is_grouped_apart_with_no_rerun():
+    """A `learned ✗` gate (§5's arms at chance, conv1 at its random start) is not "stopped too
+    early, run the regime preset": its own group, and no command of this campaign."""
+    assert reasons.group("init", "inconclusive (regime)", "learned ✗ (the better arm's ...)") == "not begun"
+    assert reasons.group("init", "inconclusive (regime)", "converged ✗ (unfinished)") == "inconclusive (regime)"
+    table = reasons.reasons().set_index("id")
+    for cid in table.index[table.reason == reasons.GROUPS["not begun"][0]]:
+        assert "learned ✗" in table.why[cid] and table.command[cid].startswith("none within this campaign")
+
+
+def test_the_seeds_command_names_every_seed_the_count_asks_for():
+    """'39 seeds in all (+34)' proposes the 34 seeds after the record's last, as one range."""
+    from alexnet.cli import seed_list
+    table = reasons.reasons().set_index("id")
+    for cid, row in table[table.verdict == "inconclusive"].iterrows():
+        extra = re.search(r"\(\+(\d+)", row.why)
+        if extra and int(extra.group(1)) > 3:
+            seeds = seed_list(re.search(r"--seeds (\S+)`", row.command).group(1))
+            rec = scorecard.record(scorecard.claim(cid).experiment)
+            have = {int(s) for s in rec.provenance["seeds"]}
+            assert len(seeds) == int(extra.group(1)) and not have & set(seeds)
 

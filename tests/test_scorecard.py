@@ -208,5 +208,14 @@ def test_a_record_made_before_its_claims_design_reads_as_not_run_not_a_traceback
     old = SimpleNamespace(summary={"crop_flip_pca": {"val_top1_err": {"values": [0.3], "seeds": [0]}}},
                           preset="long", path=None)
     row = scorecard.row(c, rec=old)
-    assert row["verdict"] == "not run" and row["scale"].endswith("alexnet run augmentation --preset regime")
+    assert row["verdict"] == "not run" and row["scale"].endswith("alexnet run augmentation --preset regime makes one")
     assert Evidence("ten_crop", c.experiment, c, old, row).per_seed == "–"
+
+
+def test_a_chapters_quick_record_is_described_by_its_own_scale(monkeypatch):
+    """A chapter that shows a claim's quick record beside the scorecard's names that record's
+    scale, not the row's (the row's verdict is still the scorecard's)."""
+    monkeypatch.setenv("ALEXNET_RESULTS", str(Path(__file__).resolve().parents[1] / "results"))
+    quick, read = evidence("init", preset="cpu"), evidence("init")
+    assert quick.facts()["scale"] == scorecard.scale_text(quick.record) and quick.facts()["scale"].endswith(", cpu")
+    assert read.facts()["scale"] == read.row["scale"] and quick.row == read.row

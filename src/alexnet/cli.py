@@ -55,12 +55,23 @@ def _run(args) -> int:
         path = resummarize(args.experiment, args.preset, Path(args.results) if args.results else None)
         print(f"summary re-derived from {path / 'metrics.csv'}")
         return 0
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    seeds = seed_list(args.seeds) if args.seeds else None
     path = run_experiment(args.experiment, args.preset, args.overrides,
                           Path(args.results) if args.results else None, seeds, force=args.force)
     print(f"run record written to {path}")
     print((path / "summary.json").read_text())
     return 0
+
+
+def seed_list(text: str) -> list[int]:
+    """`--seeds`: comma-separated seeds and ranges, '0,1,2' or '5-38' (both ends included)."""
+    seeds = []
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if not (lo.isdigit() and (not dash or (hi.isdigit() and int(hi) >= int(lo)))):
+            raise ConfigError(f"--seeds takes seeds >= 0 and ranges, such as 0,1,2 or 5-38; got {text!r}")
+        seeds += list(range(int(lo), int(hi or lo) + 1))
+    return sorted(set(seeds))
 
 
 def _train(args) -> int:
@@ -151,7 +162,7 @@ def run_parser(r: argparse.ArgumentParser) -> None:
     r.add_argument("experiment")
     r.add_argument("--preset", default="cpu", choices=PRESETS)
     r.add_argument("--results", help="results folder (default: results/ of the checkout)")
-    r.add_argument("--seeds", help="comma-separated seeds (default: the experiment's)")
+    r.add_argument("--seeds", help="comma-separated seeds and ranges, 0,1,2 or 5-38 (default: the experiment's)")
     r.add_argument("--force", action="store_true", help="replace an existing run record (whole)")
     r.add_argument("--resummarize", action="store_true",
                    help="re-derive summary.json from the record's own metrics.csv (nothing retrains)")

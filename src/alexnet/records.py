@@ -91,12 +91,10 @@ class RecordExists(FileExistsError):
 
 
 def spent(prov: dict, metrics: pd.DataFrame | None = None) -> tuple[float, float]:
-    """(wall-clock hours, CPU-hours = hours x torch threads) a record took, from its provenance:
-    summed over its batches of seeds where it grew by seed (the gaps between batches are not
-    counted), else its start and end times. A seed stopped and resumed in a later batch counts
-    there only from its resumption; where the `metrics`' epoch rows add up to more training
-    seconds (each epoch counted once, whichever batch trained it), those count instead: a lower
-    bound, without evaluation and start-up."""
+    """(wall-clock hours, CPU-hours = hours x torch threads) a record took: its provenance's
+    batches of seeds summed (not the gaps between them), else its start to end; or, where a seed
+    resumed in a later batch (counted from its resumption) makes the `metrics`' epoch seconds
+    add up to more, those (a lower bound: evaluation and start-up left out)."""
     threads = prov.get("hardware", {}).get("torch_threads") or 1
     batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in prov.get("batches", [])] \
         or [(prov["started_utc"], prov["ended_utc"], threads)]
@@ -287,15 +285,11 @@ def _read(path: Path, experiment: str, preset: str) -> Record:
                   metrics, _json(path / "summary.json"))
 
 
-def _count(n, noun: str) -> str:
-    """'1 thread', '2 threads', '? threads'."""
-    return f"{n} {noun}" if n == 1 else f"{n if n is not None else '?'} {noun}s"
-
-
 def provenance_line(rec: Record) -> str:
     """One line for a caption: hardware, preset, commit, seeds, date."""
     p, hw = rec.provenance, rec.provenance.get("hardware", {})
-    where = ", ".join(hw.get("gpus") or []) or f"{hw.get('cpu', '?')} ({_count(hw.get('torch_threads'), 'thread')})"
+    n = hw.get("torch_threads")                                  # '1 thread', '2 threads', '? threads'
+    where = ", ".join(hw.get("gpus") or []) or f"{hw.get('cpu', '?')} ({'?' if n is None else n} thread{'s' * (n != 1)})"
     seeds = p.get("seeds") or []
     seed_txt = (f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}") if seeds else ""
     commit = p.get("git", {}).get("commit", "unknown")[:7] + ("+dirty" if p.get("git", {}).get("dirty") else "")

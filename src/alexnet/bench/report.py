@@ -75,7 +75,7 @@ def loop_table(record) -> pd.DataFrame:
         label = f"{t} thread{'s' if t > 1 else ''}"
         cols[(label, "images/s")] = rows.images_per_s.round(0).astype(int)
         cols[(label, "% of peak")] = rows.pct_of_peak.round(1)
-    cols[("2 jobs ÷ 1", "")] = m.groupby("model").two_jobs_vs_one.first().round(2)
+    cols[("two 1-thread jobs ÷ one 2-thread job", "")] = m.groupby("model").two_jobs_vs_one.first().round(2)
     return pd.DataFrame(cols).loc[order].rename_axis("network")
 
 
@@ -90,10 +90,10 @@ def training_hours(record, model: str, epochs: float, images: int, runs: int = 1
     return runs * epochs * images / rate / 3600 * threads
 
 
-def _epoch_speeds(rec) -> list[dict]:
-    """Every training epoch's images/s of a one-thread record, with the net and batch it trained."""
-    base = rec.config.get("base", rec.config)
-    if rec.provenance.get("hardware", {}).get("torch_threads") != 1 or "images_per_s" not in rec.metrics:
+def _epoch_speeds(rec, cpu: str) -> list[dict]:
+    """Every training epoch's images/s of a one-thread record made on `cpu`, with its net and batch."""
+    base, hw = rec.config.get("base", rec.config), rec.provenance.get("hardware", {})
+    if hw.get("torch_threads") != 1 or hw.get("cpu") != cpu or "images_per_s" not in rec.metrics:
         return []
     m = rec.metrics.dropna(subset=["images_per_s"])
     m = m if "variant" in m else m.assign(variant="")
@@ -107,12 +107,13 @@ def side_by_side(record, root=None) -> pd.DataFrame:
     committed `regime` record (one thread; two ran at once, beside the builds and tests the
     machine also ran), a net benchmarked at the record's batch, the median images/s of its
     training epochs, that speed against the benchmark's one thread alone, and two such jobs
-    against the benchmark's one two-thread job."""
+    against the benchmark's one two-thread job. Only records made on the benchmark's CPU."""
     from pathlib import Path
     from .. import records
     bench = record.metrics.set_index(["model", "batch", "threads"]).images_per_s
+    cpu = record.provenance.get("hardware", {}).get("cpu")
     rows = pd.DataFrame([r for path in sorted(Path(root or records.results_root()).glob("*/regime/metrics.csv"))
-                         for r in _epoch_speeds(records.load(path.parent.parent.name, "regime", root))],
+                         for r in _epoch_speeds(records.load(path.parent.parent.name, "regime", root), cpu)],
                         columns=["network", "batch", "record", "images_per_s"])
     rows = rows[[(n, b, 1) in bench.index for n, b in zip(rows.network, rows.batch)]]
     if rows.empty:
@@ -120,7 +121,7 @@ def side_by_side(record, root=None) -> pd.DataFrame:
     out = rows.groupby(["record", "network", "batch"]).images_per_s.agg(["median", "size"]).reset_index()
     alone = [bench[(n, b, 1)] for n, b in zip(out.network, out.batch)]
     both = [bench.get((n, b, 2), float("nan")) for n, b in zip(out.network, out.batch)]
-    return pd.DataFrame({"record": out.record, "network": out.network, "epochs": out["size"],
-                         "images/s per job (median)": out["median"].round(0),
+    return pd.DataFrame({"record": out.record, "network": out.network, "epochs (all arms and seeds)": out["size"],
+                         "images/s per job (median)": out["median"].round(0).astype(int),
                          "÷ one thread alone": (out["median"] / alone).round(2),
                          "2 jobs ÷ one 2-thread job": (2 * out["median"] / both).round(2)}).set_index("record")

@@ -107,6 +107,8 @@ class Evidence:
         if self.row is not None:
             out.update(ours=self.row["ours"], regime=self.row["regime"] or "–", scale=self.row["scale"],
                        per_seed=self.per_seed, line=self.line)
+        if self.record is not None:          # the record read here (a chapter's quick one too), not the row's
+            out["scale"] = scorecard.scale_text(self.record)
         return out
 
     def glue(self, name: str | None = None) -> "Evidence":

@@ -28,6 +28,9 @@ GROUPS = {
     "inconclusive (regime)": ("Regime not reached: the runs stopped too early",
                               "the paper's schedule on CIFAR-10 to its last drop, seed by seed (the `regime` "
                               "preset); at full scale, ImageNet on GPUs"),
+    "not begun": ("Not begun: training never left its starting point",
+                  "training far longer than this campaign can: the chapter gives the cost; at full scale, the "
+                  "paper's own run on GPUs"),
     "inconclusive (one seed)": ("One seed: no interval", "more seeds of the same record"),
     "inconclusive": ("Too few seeds for the effect's size", "more seeds of the same record"),
     "not reproduced": ("Smaller than the paper says", "a record at the paper's scale"),
@@ -62,14 +65,18 @@ def _hours(card: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def group(claim_id: str, verdict: str) -> str:
+def group(claim_id: str, verdict: str, regime: str = "") -> str:
     """The GROUPS key of a row: its verdict, except that a claim with a CPU experiment whose
-    record is missing or predates the claim is "not run yet", not "needs ImageNet"."""
+    record is missing or predates the claim is "not run yet", not "needs ImageNet", and one
+    whose record fails its `learned` gate (`regime`: the row's text) is "not begun"."""
+    if verdict == "inconclusive (regime)" and "learned ✗" in regime:
+        return "not begun"
     return "not run yet" if verdict == "not run" and scorecard.claim(claim_id).experiment else verdict
 
 
-def _command(claim_id: str, verdict: str, scale: str) -> str:
-    """The command that would move this verdict ('' where none exists yet)."""
+def _command(claim_id: str, verdict: str, scale: str, extra: int | None = None) -> str:
+    """The command that would move this verdict ('' where none exists yet); `extra`: the seeds
+    it needs beyond the record's (`to_decide`), else the next three."""
     exp = scorecard.claim(claim_id).experiment
     if verdict == "not run yet":                       # missing, or made before the claim's design
         try:
@@ -77,6 +84,8 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
         except records.CorruptRecord:                  # its row names the damage; a new record mends it
             rec = None
         return f"`{scorecard.remake(scorecard.claim(claim_id), rec)}`"
+    if verdict == "not begun":
+        return "none within this campaign (the chapter gives the cost)"
     if verdict not in COMMANDS or exp is None:
         return ""
     preset = scale.rsplit(", ", 1)[-1]
@@ -86,23 +95,23 @@ def _command(claim_id: str, verdict: str, scale: str) -> str:
         return "none within this campaign: its `regime` record misses the gate too (the chapter says why)"
     rec = scorecard.record(exp, (preset,))
     last = max((int(s) for s in rec.provenance.get("seeds", [])), default=-1) if rec else -1
-    more = ",".join(str(last + i) for i in (1, 2, 3))               # the next three seeds the record lacks
+    more = f"{last + 1}-{last + extra}" if extra and extra > 3 else ",".join(str(last + i) for i in (1, 2, 3))
     return "`" + COMMANDS[verdict].format(exp=exp, preset=preset, more=more) + "`"
 
 
-def to_decide(claim_id: str, hours: float) -> str:
+def to_decide(claim_id: str, hours: float) -> tuple[str, int | None]:
     """For an inconclusive claim: the seeds in all that would decide it if its effects kept their
     measured mean and spread (`stats.seeds_to_decide`), and their CPU cost at the record's
-    measured hours per seed."""
+    measured hours per seed; and how many seeds that is beyond the record's (None: too many)."""
     c = scorecard.claim(claim_id)
     rec = scorecard.record(c.experiment)
     values = scorecard.effects(c, rec)
     n = stats.seeds_to_decide(values, c.size, c.margin)
     if n is None:
-        return "more than 1,000 seeds: the mean sits on a boundary"
+        return "more than 1,000 seeds: the mean sits on a boundary", None
     per_seed = hours / len(values) if hours == hours else float("nan")
     cost = "" if per_seed != per_seed else f", ~{(n - len(values)) * per_seed:.1f} CPU-h more"
-    return f"{n} seeds in all (+{n - len(values)}{cost})"
+    return f"{n} seeds in all (+{n - len(values)}{cost})", n - len(values)
 
 
 def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -112,15 +121,17 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
     hours = _hours(card)
     rows = []
     for row in card.itertuples():
-        key = group(row.id, row.verdict)
-        measured = {"inconclusive (regime)": row.regime, "not run": row.scale, "not run yet": row.scale,
+        key = group(row.id, row.verdict, row.regime)
+        measured = {"inconclusive (regime)": row.regime, "not begun": row.regime, "not run": row.scale, "not run yet": row.scale,
                     "inconclusive (one seed)": "the record holds one seed"}.get(key, "")
+        extra = None
         if key == "inconclusive":                              # no size in the paper: only zero to clear
             covers = "zero" if scorecard.claim(row.id).size is None else "both zero and the paper's size"
-            measured = f"the interval covers {covers}; {to_decide(row.id, hours[row.id])}"
+            needs, extra = to_decide(row.id, hours[row.id])
+            measured = f"the interval covers {covers}; {needs}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)
         rows.append(dict(reason=GROUPS[key][0], claim=row.claim, verdict=row.verdict, why=why or "–",
-                         command=_command(row.id, key, row.scale), cpu_hours=hours[row.id],
+                         command=_command(row.id, key, row.scale, extra), cpu_hours=hours[row.id],
                          chapter=row.chapter, id=row.id, order=list(GROUPS).index(key)))
     out = pd.DataFrame(rows)
     return out.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)

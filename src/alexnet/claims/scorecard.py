@@ -80,9 +80,12 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
     if r.converged:
         per = {v: stats.regime(rows, epochs, drops) for v, rows in m.groupby("variant", sort=False)}
         conv = bool(per) and all(p["converged"] for p in per.values())
-        why = "" if conv else " (" + ", ".join(sorted({
-            "unfinished" if not p["finished"] else "rate not constant" if not p["one_rate"]
-            else f"last 3 epochs moved {100 * p['last3_span']:.1f} pts" for p in per.values() if not p["converged"]})) + ")"
+        failed = [p for p in per.values() if not p["converged"]]
+        spans = [f"{100 * p['last3_span']:.1f}" for p in failed if p["finished"] and p["one_rate"]]
+        reasons = sorted({"unfinished" if not p["finished"] else "rate not constant" for p in failed
+                          if not (p["finished"] and p["one_rate"])})
+        reasons += [f"last 3 epochs moved {' / '.join(spans)} pts"] if spans else []
+        why = "" if conv else f" ({', '.join(reasons)})"
         parts.append(f"converged {'✓' if conv else '✗'}{why}")
         ok = ok and conv
     if r.overfits:
@@ -145,8 +148,8 @@ def row(c: Claim, order=PRESET_ORDER, rec: records.Record | None = None) -> dict
     try:
         values = effects(c, rec)
     except KeyError as err:                                # a record made before the claim's design
-        return {**out, "scale": f"the {rec.preset} record lacks {err} (made before the claim's design): "
-                                f"{remake(c, rec)}"}
+        return {**out, "scale": f"its {rec.preset} record predates the claim's measurement (no {err}); "
+                                f"{remake(c, rec)} makes one"}
     passed, regime = gate(c, rec)
     return {**out, "ours": ours(values, c.unit), "scale": scale_text(rec), "regime": regime,
             "verdict": stats.verdict(values, c.size, margin=c.margin, regime=passed)}
