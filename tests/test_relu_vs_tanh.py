@@ -130,3 +130,23 @@ def test_growing_a_smoke_record_seed_by_seed_equals_running_the_seeds_at_once(tm
     a, b = (records.load("relu_vs_tanh", "smoke", root=r) for r in (grown, whole))
     assert a.provenance["seeds"] == [0, 1] and _strip(a.summary) == _strip(b.summary)
     assert a.summary["n_seeds"] == 2 and set(a.summary) >= {"seed0", "seed1", "train_images"}
+
+
+def test_a_resumed_seed_reads_its_sweep_back_without_retraining_it(tmp_path, monkeypatch):
+    """A seed stopped after its chosen rate trained past the sweep, in the same folder: run
+    again, the sweep reads the same scores and rows from the runs' checkpoints, and no sweep
+    epoch is trained twice."""
+    from alexnet.training import loop
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    cfg = resolved("relu_vs_tanh", "smoke", dict(dataset="synthetic", train_limit=256, val_limit=64))
+    settings = rvt.SETTINGS["smoke"]
+    first, best = rvt._sweep(cfg, "smoke", None, 0, settings, log=lambda _: None)
+    for act in rvt.ACTIVATIONS:                                   # the chosen runs go on past the sweep
+        out = rvt.scratch_dir("relu_vs_tanh", "smoke", f"{act}-lr{best[act]:g}", 0)
+        assert len(rvt._train_to(cfg.replace(activation=act, lr=best[act]), out, None, 3)) == 3
+    trained = []
+    real = loop.run_epoch
+    monkeypatch.setattr(loop, "run_epoch", lambda *a, **k: trained.append(a[1]) or real(*a, **k))
+    again, best_again = rvt._sweep(cfg, "smoke", None, 0, settings, log=lambda _: None)
+    assert trained == [] and best_again == best
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), first.reset_index(drop=True))

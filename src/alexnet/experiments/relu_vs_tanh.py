@@ -15,7 +15,6 @@ norm, so train and eval mode compute the same function), over the epoch's images
 from __future__ import annotations
 
 import math
-import shutil
 import time
 
 import pandas as pd
@@ -88,8 +87,10 @@ def _sweep(cfg, preset, data, seed, settings, log) -> tuple[pd.DataFrame, dict]:
 
         def score(lr):
             out = scratch_dir("relu_vs_tanh", preset, f"{act}-lr{lr:g}", seed)
-            shutil.rmtree(out, ignore_errors=True)                  # a fresh run, not a resumption
             hist = _train_to(cfg.replace(activation=act, lr=lr), out, data, settings["sweep_epochs"])
+            # A seed resumed after its chosen rate went on past the sweep in the same folder:
+            # the sweep reads its own epochs of that history (the same numbers, not retrained).
+            hist = hist[hist.epoch <= settings["sweep_epochs"]] if len(hist) else hist
             rows[lr] = hist if len(hist) else pd.DataFrame(dict(epoch=[settings["sweep_epochs"]], train_err=[math.nan]))
             scores[lr] = float(hist.train_err.iloc[-1]) if len(hist) else math.inf
             log(f"[relu_vs_tanh] sweep {act} lr={lr:g}: train error {scores[lr]:.3f}")
