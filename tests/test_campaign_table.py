@@ -32,6 +32,9 @@ def test_rows_follow_the_queue_with_seeds_done_and_measured_hours(tmp_path):
     assert total["scale"] == pytest.approx(2 / 3)                       # the finished line: 2.0 spent of 3.0
     assert total["to_come"] == pytest.approx(1.0 * 2 / 3)               # dropout's 1.0 estimated, rescaled
     assert (total["seeds_done"], total["seeds_planned"]) == (3, 5)
+    _record(tmp_path, "init", "cpu", [([0], "2026-01-01T00:00:00Z", "2026-01-01T00:30:00Z", 1)])   # not queued
+    assert campaign.spent_text(t, tmp_path) == ("2.0 CPU-hours for the records it grows, 3 of its 5 seeds "
+                                                "committed (2.5 CPU-hours for all 2 committed records)")
 
 
 def test_no_queue_is_one_line(tmp_path):

@@ -79,3 +79,13 @@ def totals(t: pd.DataFrame) -> dict:
     return {"planned": float(t["est. CPU-h"].sum()), "spent": float(t["CPU-h spent"].fillna(0).sum()),
             "seeds_done": int(t["seeds done"].sum()), "seeds_planned": int(t["seeds planned"].sum()),
             "scale": scale, "to_come": left * scale}
+
+
+def spent_text(t: pd.DataFrame, root: Path | None = None) -> str:
+    """The campaign's cost so far, measured: the CPU-hours of the records its queue grows (all
+    their seeds), the seeds committed of those planned, and beside them all committed records'."""
+    done, every = totals(t), scorecard.cpu_hours(root)
+    return (f"{done['spent']:.1f} CPU-hours for the records it grows, {done['seeds_done']} of its "
+            f"{done['seeds_planned']} seeds committed ({every.cpu_hours.sum():.1f} CPU-hours for all "
+            f"{len(every)} committed records)")
+

@@ -221,14 +221,6 @@ def cpu_hours(root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def campaign_hours(root=None) -> str:
-    """The campaign's cost so far (issue 25), measured: CPU-hours of the `regime` records."""
-    hours = cpu_hours(root)
-    regime = hours[hours.record.str.endswith("/regime")] if len(hours) else hours
-    return (f"{regime.cpu_hours.sum():.1f} CPU-hours over {len(regime)} regime records "
-            f"({hours.cpu_hours.sum():.1f} CPU-hours for all {len(hours)} committed records)")
-
-
 def tag(claim_id: str, verdict: str) -> str:
     """A verdict as it appears on a page: marked with its claim, so a test of the built book
     can hold every verdict word against the scorecard's row."""
