@@ -24,6 +24,14 @@ def test_augmentation_smoke_writes_a_record(tmp_path, monkeypatch):
     assert (last.center_top1_err == last.val_top1_err).all()
     from alexnet.claims.scorecard import claim
     assert len(claim("ten_crop").effect(s)) == len(s["crop_flip_pca"]["val_top1_err"]["values"])
+    # the chapter's table of where each arm ended: the summary's means, in %
+    from alexnet.experiments.augmentation import ends_table
+    ends = ends_table(rec)
+    last = last.groupby("variant")
+    for v in ("none", "crop_flip", "crop_flip_pca"):
+        assert ends.loc["test top-1 error (%)", v] == pytest.approx(100 * last.val_top1_err.mean()[v], abs=0.006)
+        assert ends.loc["test − training (points)", v] == pytest.approx(
+            100 * (last.val_top1_err.mean()[v] - last.train_err.mean()[v]), abs=0.011)
 
 
 def test_bench_speedups_and_targets():

@@ -14,6 +14,8 @@ eigen-decomposition (the noise's axes).
 """
 from __future__ import annotations
 
+import pandas as pd
+
 from ..evaluation.metrics import crop_errors
 from ..stats import moves, summarize
 from ..harness import presets
@@ -67,6 +69,18 @@ def facts(record) -> dict[str, str]:
                 moves_crop_flip=moves(s["gain_crop_flip"]), moves_pca=moves(s["gain_pca"], one=True),
                 gap_none=_points(s["none"]["gap"]["mean"]), gap_crop_flip=_points(s["crop_flip"]["gap"]["mean"]),
                 eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]")
+
+
+def ends_table(record) -> pd.DataFrame:
+    """Where each arm ended, mean over seeds (%; loss as is): training error (on the images as
+    trained, augmented), test top-1 and top-5 error, the test - training gap and the test loss.
+    An arm whose training error is at its test error has not fit its own images."""
+    s = record.summary
+    rows = {"training error (%)": "train_err", "test top-1 error (%)": "val_top1_err",
+            "test top-5 error (%)": "val_top5_err", "test − training (points)": "gap"}
+    out = pd.DataFrame({name: {v: 100 * s[v][key]["mean"] for v in VARIANTS if v in s} for name, key in rows.items()}).T
+    out.loc["test loss"] = [s[v]["val_loss"]["mean"] for v in out.columns]
+    return out.round(2)
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
