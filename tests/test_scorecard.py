@@ -92,7 +92,7 @@ def test_a_record_outside_the_regime_is_inconclusive(tmp_path, monkeypatch):
     row = scorecard.row(scorecard.claim("pooling_error"))
     assert row["verdict"] == "inconclusive (regime)" and "converged ✗" in row["regime"]
     over = scorecard.row(scorecard.claim("pooling_overfit"))                  # gap 10 points: overfits
-    assert "plain overfits ✓" in over["regime"]
+    assert "the plain arm overfits ✓" in over["regime"]
 
 
 def _colour_record(moved: float, gaps=(0.30, 0.28, 0.32)):

@@ -108,7 +108,8 @@ class Evidence:
             out.update(ours=self.row["ours"], regime=self.row["regime"] or "–", scale=self.row["scale"],
                        per_seed=self.per_seed, line=self.line)
         if self.record is not None:          # the record read here (a chapter's quick one too), not the row's
-            out["scale"] = scorecard.scale_text(self.record)
+            n = len(self.record.provenance.get("seeds") or [])
+            out.update(scale=scorecard.scale_text(self.record), seeds_n=f"{n} seed{'s' * (n != 1)}")
         return out
 
     def glue(self, name: str | None = None) -> "Evidence":

@@ -33,7 +33,7 @@ GROUPS = {
                   "paper's own run on GPUs"),
     "inconclusive (one seed)": ("One seed: no interval", "more seeds of the same record"),
     "inconclusive": ("Too few seeds for the effect's size", "more seeds of the same record"),
-    "not reproduced": ("Smaller than the paper says", "a record at the paper's scale"),
+    "not reproduced": ("Smaller than the paper says", "a record at the paper's scale, or the check its chapter proposes"),
     "direction": ("The effect is there, at another size", "the paper's scale: ImageNet on GPUs"),
     "opposite": ("The other way", "a record of the paper's own comparison"),
 }
@@ -85,7 +85,7 @@ def _command(claim_id: str, verdict: str, scale: str, extra: int | None = None) 
             rec = None
         return f"`{scorecard.remake(scorecard.claim(claim_id), rec)}`"
     if verdict == "not begun":
-        return "none within this campaign (the chapter gives the cost)"
+        return "none within this campaign (the chapter says what it would take)"
     if verdict not in COMMANDS or exp is None:
         return ""
     preset = scale.rsplit(", ", 1)[-1]

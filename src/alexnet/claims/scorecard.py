@@ -91,7 +91,7 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
     if r.overfits:
         rows = m[m.variant == r.overfits]
         over = stats.regime(rows, epochs, drops) if len(rows) else dict(overfits=False, gap=math.nan)
-        parts.append(f"{r.overfits} overfits {'✓' if over['overfits'] else '✗'} (gap {100 * over['gap']:.1f} pts)")
+        parts.append(f"the {r.overfits} arm overfits {'✓' if over['overfits'] else '✗'} (gap {100 * over['gap']:.1f} pts)")
         ok = ok and over["overfits"]
     if r.learned:
         learned, why = r.learned(rec.summary)

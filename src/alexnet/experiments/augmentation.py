@@ -73,13 +73,15 @@ def facts(record) -> dict[str, str]:
 
 def ends_table(record) -> pd.DataFrame:
     """Where each arm ended, mean over seeds (%; loss as is): training error (on the images as
-    trained, augmented), test top-1 and top-5 error, the test - training gap and the test loss.
+    trained, augmented), test top-1 and top-5 error, the test - training gap, the test loss and
+    the epochs it trained (§5's schedule stops each arm on its own).
     An arm whose training error is at its test error has not fit its own images."""
     s = record.summary
     rows = {"training error (%)": "train_err", "test top-1 error (%)": "val_top1_err",
             "test top-5 error (%)": "val_top5_err", "test − training (points)": "gap"}
     out = pd.DataFrame({name: {v: 100 * s[v][key]["mean"] for v in VARIANTS if v in s} for name, key in rows.items()}).T
     out.loc["test loss"] = [s[v]["val_loss"]["mean"] for v in out.columns]
+    out.loc["epochs trained"] = record.metrics.groupby(["variant", "seed"]).epoch.max().groupby("variant").mean()
     return out.round(2)
 
 

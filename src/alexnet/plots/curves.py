@@ -89,6 +89,9 @@ def labelled(frame, experiment: str):
 def regime_title(rec) -> str:
     """A reader's title for a record's panel: what it compares, and at which budget."""
     what = TITLES.get(rec.experiment, rec.experiment.replace("_", " "))
+    base = rec.config.get("base", rec.config)
+    if base.get("schedule", "plateau") != "plateau" and rec.preset == "regime":   # a regime design of fixed length
+        return f"{what} ({base.get('epochs')} epochs, {base['schedule']} rate)"
     return f"{what} ({PRESETS.get(rec.preset, rec.preset)})"
 
 
