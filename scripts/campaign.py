@@ -25,7 +25,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,10 +72,9 @@ def seconds_taken(job: dict) -> float | None:
     path = RESULTS / job["experiment"] / job["preset"] / "provenance.json"
     for b in json.loads(path.read_text()).get("batches", []) if path.exists() else []:
         if b.get("seeds") == [job["seed"]] and b.get("started_utc") and b.get("ended_utc"):
-            t = [datetime.strptime(b[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("started_utc", "ended_utc")]
             m = pd.read_csv(path.with_name("metrics.csv"))
-            trained = float(m[m.seed == job["seed"]].seconds.sum()) if {"seed", "seconds"} <= set(m) else 0.0
-            return max((t[1] - t[0]).total_seconds(), trained)
+            seed = m[m.seed == job["seed"]] if "seed" in m else None
+            return records.spent({"started_utc": b["started_utc"], "ended_utc": b["ended_utc"]}, seed)[0] * 3600
     return None
 
 
