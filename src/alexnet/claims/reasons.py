@@ -76,7 +76,7 @@ def group(claim_id: str, verdict: str, regime: str = "") -> str:
 
 def _command(claim_id: str, verdict: str, scale: str, extra: int | None = None) -> str:
     """The command that would move this verdict ('' where none exists yet); `extra`: the seeds
-    it needs beyond the record's (`to_decide`), else the next three."""
+    it needs beyond the record's (`to_decide`: exactly those), else the next three."""
     exp = scorecard.claim(claim_id).experiment
     if verdict == "not run yet":                       # missing, or made before the claim's design
         try:
@@ -95,7 +95,8 @@ def _command(claim_id: str, verdict: str, scale: str, extra: int | None = None) 
         return "none within this campaign: its `regime` record misses the gate too (the chapter says why)"
     rec = scorecard.record(exp, (preset,))
     last = max((int(s) for s in rec.provenance.get("seeds", [])), default=-1) if rec else -1
-    more = f"{last + 1}-{last + extra}" if extra and extra > 3 else ",".join(str(last + i) for i in (1, 2, 3))
+    count = extra or 3
+    more = f"{last + 1}-{last + count}" if count > 3 else ",".join(str(last + i) for i in range(1, count + 1))
     return "`" + COMMANDS[verdict].format(exp=exp, preset=preset, more=more) + "`"
 
 
