@@ -100,3 +100,18 @@ def test_the_seeds_command_names_every_seed_the_count_asks_for():
             have = {int(s) for s in rec.provenance["seeds"]}
             assert len(seeds) == int(extra.group(1)) and not have & set(seeds)
 
+
+
+def test_a_chapter_shows_the_reasons_of_its_undecided_claims_and_only_those():
+    """Under a chapter's "paper vs ours" table: the scorecard's reasons row (why, command, cost)
+    of each of its claims whose verdict is inconclusive, none for a decided or code-check claim."""
+    import importlib
+    ev = importlib.import_module("alexnet.claims.evidence")
+    card = scorecard.table().set_index("id")
+    for chapter, ids in card.groupby("chapter").groups.items():
+        html = ev.undecided(*ids)
+        for cid in ids:
+            shown = f'data-claim="{cid}"' in html
+            assert shown == card.verdict[cid].startswith("inconclusive"), (chapter, cid, card.verdict[cid])
+        if html:
+            assert "<th>chapter</th>" not in html and "<th>command</th>" in html

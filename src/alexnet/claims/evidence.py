@@ -16,7 +16,8 @@ It owns what every chapter used to spell out for itself:
     ev.glue()       glue the prose's numbers: the experiment's `facts(record)` and the row's
                     ours / per_seed / regime / scale / line as {glue:text}`<name>_<key>`, the
                     verdict as {glue:md}`<name>_verdict`
-    rows("pooling_error", "pooling_overfit")   the chapter's "paper vs ours" table
+    rows("pooling_error", "pooling_overfit")   the chapter's "paper vs ours" table, with the
+                    reasons of those still undecided under it
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from .. import records
 from ..config import default_preset
 from ..harness import registry
 from ..harness.declare import Claim
-from . import scorecard
+from . import reasons, scorecard
 from .scorecard import tag
 
 _SCRATCH: dict[str, Path] = {}          # experiment -> the folder this process retrained it into
@@ -183,6 +184,22 @@ def frame(*ids: str) -> pd.DataFrame:
 
 
 def rows(*ids: str):
-    """A chapter's "paper vs ours" table: the scorecard's rows of these claims, as HTML."""
+    """A chapter's "paper vs ours" table: the scorecard's rows of these claims, as HTML; under it,
+    the closing chapter's reasons for those still undecided (`undecided`)."""
     from IPython.display import HTML
-    return HTML(frame(*ids).reset_index().to_html(index=False, escape=False, border=0, classes="scorecard"))
+    table = frame(*ids).reset_index().to_html(index=False, escape=False, border=0, classes="scorecard")
+    return HTML(table + undecided(*ids))
+
+
+def undecided(*ids: str) -> str:
+    """The `reasons` rows of these claims whose verdict is inconclusive or not yet measured: why,
+    the command that would decide each and the CPU-hours its record cost, as HTML ('' if none).
+    Not when retraining: the reasons read the committed records."""
+    if retrain():
+        return ""
+    why = reasons.reasons(pd.DataFrame([evidence(i).row for i in ids]))
+    open_ = why[why.verdict.str.startswith("inconclusive") | (why.reason == reasons.GROUPS["not run yet"][0])]
+    if open_.empty:
+        return ""
+    return ('<p class="undecided">Not decided yet: why, and what would decide it '
+            "(the scorecard's reasons):</p>" + reasons.html(open_, chapter=False))

@@ -4,7 +4,8 @@ chapter's second table, built from the scorecard's rows and the records' provena
     reasons(card)     one row per claim whose verdict is not `reproduced`, grouped by reason:
                       the verdict (the scorecard's, marked), why, what it would take, and the
                       CPU-hours the record it reads cost (from its provenance)
-    html(table)       the same as an HTML table, the chapter names linked
+    html(table)       the same as an HTML table, the chapter names linked (each chapter shows its
+                      own undecided rows under its "paper vs ours" table: `evidence.undecided`)
 
 The reason follows from the verdict's category (a "(regime)" verdict: the record fails its gate;
 "(one seed)": no interval); where the record's design is the reason (a claim measured against
@@ -51,6 +52,9 @@ NOTES = {
                    "not the kernels, limits the test error here (measured in the multi-GPU chapter)",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
 }
+
+
+COLUMNS = ["reason", "claim", "verdict", "why", "command", "cpu_hours", "chapter", "id"]
 
 
 def _hours(card: pd.DataFrame) -> dict[str, float]:
@@ -134,7 +138,7 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
         rows.append(dict(reason=GROUPS[key][0], claim=row.claim, verdict=row.verdict, why=why or "–",
                          command=_command(row.id, key, row.scale, extra), cpu_hours=hours[row.id],
                          chapter=row.chapter, id=row.id, order=list(GROUPS).index(key)))
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=[*COLUMNS, "order"])
     return out.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 
 
@@ -143,10 +147,11 @@ def counts(table: pd.DataFrame) -> pd.Series:
     return table.reason.value_counts(sort=False)
 
 
-def html(table: pd.DataFrame, base: str = "") -> str:
+def html(table: pd.DataFrame, base: str = "", chapter: bool = True) -> str:
     """The reasons as an HTML table, one header row per reason saying what it would take;
-    verdicts marked with their claim, chapters linked, commands as code."""
-    cols = ["claim", "verdict", "why", "command", "CPU-hours so far", "chapter"]
+    verdicts marked with their claim, chapters linked (`chapter=False`: no chapter column, for
+    the claim's own page), commands as code."""
+    cols = ["claim", "verdict", "why", "command", "CPU-hours so far"] + ["chapter"] * chapter
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = []
     for reason, rows in table.groupby("reason", sort=False):
@@ -155,7 +160,8 @@ def html(table: pd.DataFrame, base: str = "") -> str:
                     f"{_code(takes)}</th></tr>")
         body += [f"<tr><td>{r.claim}</td><td>{tag(r.id, r.verdict)}</td><td>{r.why}</td><td>{_code(r.command)}</td>"
                  f"<td>{'–' if r.cpu_hours != r.cpu_hours else f'{r.cpu_hours:.2f}'}</td>"
-                 f'<td><a href="{base}{r.chapter}.html">{r.chapter}</a></td></tr>' for r in rows.itertuples()]
+                 + (f'<td><a href="{base}{r.chapter}.html">{r.chapter}</a></td>' if chapter else "") + "</tr>"
+                 for r in rows.itertuples()]
     return (f'<table class="scorecard reasons"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
             "</tbody></table>")
 
