@@ -37,3 +37,22 @@ def test_a_vgg_regime_record_trains_only_the_pair_its_claim_compares(name, train
     rec = load(name, "regime", root=tmp_path / "results")
     assert set(rec.metrics.variant.dropna()) - {"S=256 + S=[256,512]"} == trained
     assert get(name).facts(rec)["seeds"] == "1"
+
+
+def test_the_q_sweep_tests_every_trained_net_at_each_q_and_agrees_with_table_3s_rows(tmp_path, monkeypatch):
+    """The sweep (the VGG chapter's dense-vs-Q figure) holds each net's top-1 at four Q; at Q =
+    the crop both methods see the one whole image, so they agree; at the net's Table 3 Q the
+    sweep is the claim's own number."""
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    run_experiment("vgg_scale", "regime", SMALL, results=tmp_path / "results", seeds=[0])
+    from alexnet.records import load
+    s = load("vgg_scale", "regime", root=tmp_path / "results").summary
+    assert s["q_paper"] == {"32": 224, "37": 256, "55": 384, "73": 512}
+    for variant, q in s["test_scales"].items():
+        sweep = s["q_sweep"][variant]
+        assert set(sweep["dense"]) == set(sweep["multi-crop"]) == set(s["q_paper"])
+        assert sweep["dense"]["32"]["mean"] == sweep["multi-crop"]["32"]["mean"]
+        assert sweep["dense"][str(q)]["mean"] == s[variant]["dense"]["top1_err"]["mean"]
+    assert {k for k in get("vgg_scale").facts(load("vgg_scale", "regime", root=tmp_path / "results"))
+            if k.startswith("jitter_dense_q")} == {"jitter_dense_q32", "jitter_dense_q37", "jitter_dense_q55",
+                                                   "jitter_dense_q73"}

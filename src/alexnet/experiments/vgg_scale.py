@@ -21,6 +21,9 @@ from ..harness.runner import Outcome, scratch_dir
 
 TRAIN_SCALES = {"S=256": 256, "S=384": 384, "S=[256,512]": (256, 512)}   # paper pixels, §3.1
 TEST_SCALE = {"S=256": 256, "S=384": 384, "S=[256,512]": 384}            # Table 3's Q
+# Every trained net is also tested at each of these Q (paper pixels: the crop itself and Table 5's
+# three), so the chapter can show how dense and multi-crop testing move with Q at CPU scale.
+Q_SWEEP = (224, 256, 384, 512)
 GRID = {"smoke": 2, "cpu": 3, "regime": 3, "paper": 5}   # crops per side; §4.3 uses 5x5 (x2 flips); 3x3 fits a CPU
 FUSED = ("S=256", "S=[256,512]")            # the two nets whose posteriors are averaged (§4.4)
 
@@ -50,14 +53,20 @@ def run(cfg, preset, seeds) -> Outcome:
             frames.append(pd.DataFrame(result.history).assign(variant=variant, seed=seed))
             model = result.model.cpu().eval()
             y = data.val.labels
-            kept[variant] = _test(model, data.val, q, crop, GRID[preset])
+            tested = {k: _test(model, data.val, k, crop, GRID[preset])
+                      for k in sorted({q, *(cpu_scale(t, crop)[0] for t in Q_SWEEP)})}
+            kept[variant] = tested[q]
             for method, p in kept[variant].items():
                 rows.append(dict(variant=variant, seed=seed, q=q, method=method, **errors(p, y)))
+            rows += [dict(variant=variant, seed=seed, q=k, method=m, sweep=True, **errors(probs[m], y))
+                     for k, probs in tested.items() for m in ("dense", "multi-crop")]
         fused = fuse(*(kept[v]["dense+multi-crop"] for v in FUSED))
         rows.append(dict(variant=" + ".join(FUSED), seed=seed, q=-1, method="fusion", **errors(fused, y)))
     tests = pd.DataFrame(rows)
+    sweep = tests.pop("sweep").eq(True)                  # NaN (the Table 3 rows) -> False
     curves = pd.concat(frames, ignore_index=True)
-    metrics = pd.concat([curves.assign(kind="epoch"), tests.assign(kind="test")], ignore_index=True)
+    metrics = pd.concat([curves.assign(kind="epoch"), tests[~sweep].assign(kind="test"),
+                         tests[sweep].assign(kind="q_sweep")], ignore_index=True)
     summary = summarize_metrics(metrics, cfg)
     summary["grid"] = GRID[preset]
     summary["scales"] = {v: configs[v]["train_scale"] for v in TRAIN_SCALES if v in configs}
@@ -72,13 +81,20 @@ def summarize_metrics(metrics, cfg) -> dict:
     for (variant, method), g in tests.groupby(["variant", "method"], sort=False):
         g = g.set_index("seed")
         summary.setdefault(variant, {})[method] = {k: summarize(g[k]) for k in ("top1_err", "top5_err")}
+    sweep = metrics[metrics.kind == "q_sweep"]           # absent from records made before the sweep
+    for (variant, method, q), g in sweep.groupby(["variant", "method", "q"], sort=True):
+        summary.setdefault("q_sweep", {}).setdefault(variant, {}).setdefault(method, {})[str(int(q))] = \
+            summarize(g.set_index("seed").top1_err)
+    if len(sweep):
+        summary["q_paper"] = {str(cpu_scale(t, cfg.image_size)[0]): t for t in Q_SWEEP}   # px -> the paper's Q
     return summary
 
 
 def facts(record) -> dict[str, str]:
     """What the VGG chapter quotes ({glue:text}`vgg_scale_<key>`): per training scale (keys `s256`,
     `s384`, `jitter`) its CPU-scale S and Q in pixels and, per method (`dense`, `multi`, `both`),
-    its errors (mean ± std over seeds, %); the fusion's; the grid, the seeds and the test set."""
+    its errors (mean ± std over seeds, %), and top-1 at each Q of the sweep (`s256_dense_q37`);
+    the fusion's; the grid, the seeds and the test set."""
     s, base = record.summary, record.config.get("base", record.config)
     short, methods = dict(zip(TRAIN_SCALES, ("s256", "s384", "jitter"))), dict(
         zip(("dense", "multi-crop", "dense+multi-crop"), ("dense", "multi", "both")))
@@ -92,6 +108,8 @@ def facts(record) -> dict[str, str]:
         for method, m in methods.items():
             out.update({f"{key}_{m}_top1": pm(s[variant][method]["top1_err"]),
                         f"{key}_{m}_top5": pm(s[variant][method]["top5_err"])})
+        for method, by_q in s.get("q_sweep", {}).get(variant, {}).items():     # e.g. `jitter_dense_q55`
+            out.update({f"{key}_{methods[method]}_q{q}": pm(v) for q, v in by_q.items()})
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from matplotlib.patches import Rectangle
 
 from ..harness.paper_tables import PAPER_TABLE3
-from . import COLORS, CYCLE, figure
+from . import COLORS, CYCLE, caption, figure
 
 
 def receptive_fields(costs: list[dict]):
@@ -62,4 +62,26 @@ def depth_errors(summary: dict, configs=("A", "B", "C", "D", "E"), column: str =
     ax.set_ylabel(f"top-1 error − {configs[0]}'s (points)")
     ax.legend(fontsize=8.5, loc="upper left")
     fig.tight_layout()
+    return fig
+
+
+def q_sweep(summary: dict, record=None):
+    """Top-1 error of each trained net against the test scale Q (px; in brackets the paper's Q
+    it stands for, `summary["q_paper"]`), dense (solid) and multi-crop (dashed), mean over seeds; a ring marks
+    the Q at which Table 3 tests that net, the one the claim reads."""
+    fig, ax = figure(width=6.8, height=3.6)
+    for (variant, methods), color in zip(summary["q_sweep"].items(), CYCLE):
+        for method, style in (("dense", "o-"), ("multi-crop", "s--")):
+            qs = sorted(methods[method], key=int)
+            ax.plot([int(q) for q in qs], [100 * methods[method][q]["mean"] for q in qs], style, color=color,
+                    label=f"trained at {variant}, {method}")
+        q = str(summary["test_scales"][variant])
+        ax.plot(int(q), 100 * methods["dense"][q]["mean"], "o", ms=13, mfc="none", color=color)
+    qs = sorted({int(q) for m in summary["q_sweep"].values() for q in m["dense"]})
+    ax.set_xticks(qs, [f"{q}\n({summary['q_paper'][str(q)]})" for q in qs])
+    ax.set_xlabel("test scale Q, px (the paper's Q for a 224 crop)")
+    ax.set_ylabel("top-1 error (%)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    caption(fig, record)
     return fig
