@@ -51,6 +51,10 @@ NOTES = {
     "two_columns": "both nets fit their 8,000-image training subset far better than they generalise: the data, "
                    "not the kernels, limits the test error here (measured in the multi-GPU chapter)",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
+    "vgg_jitter": "at CPU scale fc6 is a 1×1 convolution, so dense testing at Table 3's Q shows the FC layers "
+                  "cells they never saw in training; the VGG chapter's Q sweep measures that loss",
+    "vgg_multicrop": "most of the gain is dense testing's loss at Q = 55 recovered (fc6 is a 1×1 convolution at "
+                     "CPU scale): the VGG chapter's Q sweep",
 }
 
 
