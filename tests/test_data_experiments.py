@@ -48,3 +48,13 @@ def test_bench_speedups_and_targets():
     assert sp["imagenet_in_ram_vs_best_pil"]["ratio"] == 4.0
     assert sp["fashion_mnist_vs_best"] == dict(ratio=4.5, target=5.0, met=False)
     assert sp["cifar10_vs_best"]["met"] is True and sp["cifar10_vs_workers0"]["ratio"] == 8.33
+
+
+def test_the_first_rate_drop_and_the_training_error_at_it():
+    """The ends table's last rows: the epoch §5's schedule first divided the rate, and the
+    training error of the last epoch at the starting rate; NaN where the rate never fell."""
+    from alexnet.experiments.augmentation import _first_drop
+    run = pd.DataFrame(dict(epoch=[3, 1, 2, 4, 5], lr=[0.02, 0.02, 0.02, 0.002, 0.0002],
+                            train_err=[0.5, 0.7, 0.6, 0.45, 0.44]))          # rows out of order on purpose
+    assert _first_drop(run).to_dict() == dict(epoch=4, train=0.5)
+    assert _first_drop(run.assign(lr=0.02)).isna().all()

@@ -61,20 +61,25 @@ def _points(x: float) -> str:
 
 def facts(record) -> dict[str, str]:
     """The strings the chapter quotes from a record: its budget, the changes in test error
-    (positive: better with augmentation) and the test - training gaps, in points."""
+    (positive: better with augmentation), the test - training gaps in points, and the plain and
+    crops-and-flips arms' training error, test top-5 and test loss (`train_none`, `loss_crop_flip`)."""
     s, base = record.summary, record.config.get("base", record.config)
     return dict(model=base["model"], epochs=str(base["epochs"]), train=f"{base['train_limit']:,}",
                 test=f"{base['val_limit']:,}", n=str(s["none"]["val_top1_err"]["n"]),
                 gain_crop_flip=_points(s["gain_crop_flip"]), gain_pca=_points(s["gain_pca"]),
                 moves_crop_flip=moves(s["gain_crop_flip"]), moves_pca=moves(s["gain_pca"], one=True),
                 gap_none=_points(s["none"]["gap"]["mean"]), gap_crop_flip=_points(s["crop_flip"]["gap"]["mean"]),
-                eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]")
+                eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]",
+                **{f"{key}_{v}": fmt(s[v][col]["mean"]) for v in ("none", "crop_flip") for key, col, fmt in (
+                    ("train", "train_err", "{:.1%}".format), ("top5", "val_top5_err", "{:.1%}".format),
+                    ("loss", "val_loss", "{:.2f}".format))})
 
 
 def ends_table(record) -> pd.DataFrame:
     """Where each arm ended, mean over seeds (%; loss as is): training error (on the images as
     trained, augmented), test top-1 and top-5 error, the test - training gap, the test loss and
-    the epochs it trained (§5's schedule stops each arm on its own).
+    the epochs it trained (§5's schedule stops each arm on its own), the epoch of its first ÷10
+    and its training error then (`_first_drop`).
     An arm whose training error is at its test error has not fit its own images."""
     s = record.summary
     rows = {"training error (%)": "train_err", "test top-1 error (%)": "val_top1_err",
@@ -82,7 +87,20 @@ def ends_table(record) -> pd.DataFrame:
     out = pd.DataFrame({name: {v: 100 * s[v][key]["mean"] for v in VARIANTS if v in s} for name, key in rows.items()}).T
     out.loc["test loss"] = [s[v]["val_loss"]["mean"] for v in out.columns]
     out.loc["epochs trained"] = record.metrics.groupby(["variant", "seed"]).epoch.max().groupby("variant").mean()
+    drops = record.metrics.dropna(subset=["train_err"]).groupby(["variant", "seed"]).apply(_first_drop)
+    out.loc["first ÷10 at epoch"] = drops.epoch.groupby("variant").mean()
+    out.loc["training error at the first ÷10 (%)"] = 100 * drops.train.groupby("variant").mean()
     return out.round(2)
+
+
+def _first_drop(run: pd.DataFrame) -> pd.Series:
+    """One run's epochs: the epoch of §5's first ÷10 (the test error stalled) and the training
+    error of the epoch before it, the last at the starting rate (NaN where the rate never fell)."""
+    run = run.sort_values("epoch").reset_index(drop=True)
+    at = run.index[run.lr < run.lr.iloc[0]]
+    if not len(at) or at[0] < 1:
+        return pd.Series(dict(epoch=float("nan"), train=float("nan")))
+    return pd.Series(dict(epoch=run.epoch[at[0]], train=run.train_err[at[0] - 1]))
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
