@@ -37,6 +37,17 @@ def test_rows_follow_the_queue_with_seeds_done_and_measured_hours(tmp_path):
                                                 "committed (2.5 CPU-hours for all 2 committed records)")
 
 
+def test_a_later_line_that_adds_seeds_to_a_record_is_one_row_counted_once(tmp_path):
+    q = tmp_path / "queue.txt"
+    q.write_text("pooling regime 0,1 60\ndropout regime 0 30\npooling regime 2,3,4 20\n")
+    _record(tmp_path, "pooling", "regime", [([0, 1], "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", 1)])
+    t = campaign.table(q, root=tmp_path)
+    assert list(t.index) == ["pooling/regime", "dropout/regime"]
+    assert (t.loc["pooling/regime", "seeds planned"], t.loc["pooling/regime", "seeds done"]) == (5, 2)
+    assert t.loc["pooling/regime", "est. CPU-h"] == 3.0                 # 2 x 60 + 3 x 20 minutes
+    assert campaign.totals(t)["spent"] == 1.0                           # its one hour, not once per line
+
+
 def test_no_queue_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="campaign-queue.txt"):
         campaign.queue(tmp_path / "missing.txt")

@@ -1,4 +1,4 @@
-"""The campaign's plan beside what it has done (issue 25): one row per line of its queue.
+"""The campaign's plan beside what it has done (issue 25): one row per record its queue grows.
 
 The queue (`scripts/campaign-queue.txt`, read by `scripts/campaign.py`) lists, cheapest first,
 `experiment preset seeds minutes`: the seeds a record should hold and the estimated wall
@@ -6,7 +6,7 @@ minutes of one seed on one thread. `table()` sets each line beside its record: t
 decides, its design (images and the ceiling on epochs, from the experiment's declaration), the
 seeds committed so far and the CPU-hours they took (measured, from the provenance).
 
-    table()          the plan and the progress, a row per queue line
+    table()          the plan and the progress, a row per record (its queue lines merged)
     totals(table())  planned and spent CPU-hours, seeds done of seeds planned
 """
 from __future__ import annotations
@@ -47,22 +47,34 @@ def _design(experiment: str, preset: str) -> str:
     return f"{images}, ≤ {cfg.epochs} epochs"
 
 
+def _by_record(lines: list[dict]) -> list[dict]:
+    """Queue lines merged per record, in the order each record first appears (a later line that
+    adds seeds to a record is one row with it, its CPU-hours counted once); `minutes`: all the
+    record's seeds together."""
+    merged: dict[tuple[str, str], dict] = {}
+    for line in lines:
+        row = merged.setdefault((line["experiment"], line["preset"]), dict(line, seeds=[], minutes=0.0))
+        row["seeds"] += [s for s in line["seeds"] if s not in row["seeds"]]
+        row["minutes"] += len(line["seeds"]) * line["minutes"]
+    return list(merged.values())
+
+
 def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
-    """A row per queue line: record, claims, design, seeds planned and done, the estimate and
+    """A row per record the queue grows: record, claims, design, seeds planned and done, the estimate and
     the measured CPU-hours (NaN where no seed is committed yet)."""
     claims = {}
     for c in scorecard.claims():
         if c.experiment:
             claims.setdefault(c.experiment, []).append(c.id)
     rows = []
-    for line in queue(path):
+    for line in _by_record(queue(path)):
         exp, preset = line["experiment"], line["preset"]
         rec = records.load(exp, preset, root=root) if records.record_dir(exp, preset, root).exists() else None
         have = sorted(int(s) for s in rec.provenance.get("seeds", [])) if rec else []
         done = [s for s in line["seeds"] if s in have]
         spent = records.spent(rec.provenance, rec.metrics)[1] if rec else float("nan")
         rows.append({"record": f"{exp}/{preset}", "seeds planned": len(line["seeds"]), "seeds done": len(done),
-                     "est. CPU-h": round(len(line["seeds"]) * line["minutes"] / 60, 1),
+                     "est. CPU-h": round(line["minutes"] / 60, 1),
                      "CPU-h spent": round(spent, 2),       # the numbers first: in sight on a narrow page
                      "design": _design(exp, preset) if preset in registry.declared(exp).presets else "–",
                      "claims": ", ".join(claims.get(exp, [])) or "–"})
