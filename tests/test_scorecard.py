@@ -218,3 +218,16 @@ def test_a_chapters_quick_record_is_described_by_its_own_scale(monkeypatch):
     quick, read = evidence("init", preset="cpu"), evidence("init")
     assert quick.facts()["scale"] == scorecard.scale_text(quick.record) and quick.facts()["scale"].endswith(", cpu")
     assert read.facts()["scale"] == read.row["scale"] and quick.row == read.row
+
+
+def test_the_scale_says_up_to_where_the_schedule_stopped_runs_at_different_epochs():
+    """§5's schedule ends each run on its own: the row's scale gives the longest as "≤ N epochs";
+    runs of one length give N."""
+    import pandas as pd
+    from alexnet import records as rec_mod
+    m = pd.DataFrame(dict(variant=["a", "a", "b"], seed=[0, 0, 0], epoch=[1, 2, 1]))
+    r = rec_mod.Record("x", "regime", None, {"base": {"train_limit": 8000, "epochs": 60, "dataset": "cifar10"}},
+                       {}, m, {})
+    assert scorecard.scale_text(r) == "cifar10, 8,000 images, ≤ 2 epochs, regime"
+    r.metrics = m.assign(epoch=[1, 2, 2])
+    assert scorecard.scale_text(r).endswith(", 2 epochs, regime")

@@ -48,13 +48,16 @@ NOTES = {
     "init": "biases 1 against biases 0, both N(0, 0.01): the paper's first epoch alone is ~10,000 steps",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
-    "two_columns": "both nets fit their 8,000-image training subset far better than they generalise: the data, "
-                   "not the kernels, limits the test error here (measured in the multi-GPU chapter)",
+    "two_columns": "both nets fit their 8,000-image training subset far better than they generalise (measured in "
+                   "the multi-GPU chapter): the likely reason is that they are short of data, not of kernels",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
-    "vgg_jitter": "at CPU scale fc6 is a 1×1 convolution, so dense testing at Table 3's Q shows the FC layers "
-                  "cells they never saw in training; the VGG chapter's Q sweep measures that loss",
-    "vgg_multicrop": "most of the gain is dense testing's loss at Q = 55 recovered (fc6 is a 1×1 convolution at "
-                     "CPU scale): the VGG chapter's Q sweep",
+    "vgg_jitter": "at CPU scale dense testing at Table 3's Q = 55 is one score from the top-left of the rescaled "
+                  "image (fc6 is a 1×1 convolution and the poolings round down); the VGG chapter's Q sweep "
+                  "measures that loss, and the two nets at one Q",
+    "vgg_multicrop": "most of the gain is dense testing's loss at Q = 55 recovered, where at CPU scale it is one "
+                     "off-centre score: the VGG chapter's Q sweep",
+    "ten_crop": "ten views of a 32×32 CIFAR-10 image, where the paper's were 224-pixel crops of 256-pixel "
+                "ImageNet images: the size of the gain need not carry over",
 }
 
 
@@ -135,7 +138,9 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
                     "inconclusive (one seed)": "the record holds one seed"}.get(key, "")
         extra = None
         if key == "inconclusive":                              # no size in the paper: only zero to clear
-            covers = "zero" if scorecard.claim(row.id).size is None else "both zero and the paper's size"
+            c = scorecard.claim(row.id)
+            covers = ("zero" if c.size is None else "both zero and the paper's size") if not c.margin else \
+                f"−{100 * c.margin:g} points, the claim's margin"   # "no better than": the bound is the margin
             needs, extra = to_decide(row.id, hours[row.id])
             measured = f"the interval covers {covers}; {needs}"
         why = "; ".join(t for t in (measured, NOTES.get(row.id, "")) if t)

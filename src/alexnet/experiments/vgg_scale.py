@@ -123,7 +123,7 @@ EXPERIMENT = Experiment(
     presets=dict(smoke=presets.VGG_SMOKE, cpu=dict(presets.VGG_CPU, val_limit=2_000),   # cpu: ~2.5 min a seed
                  regime=dict(presets.VGG_REGIME, val_limit=2_000), paper=presets.VGG_PAPER),
     seeds=dict(presets.THREE, regime=presets.VGG_REGIME_SEEDS),
-    claims=(Claim("vgg_jitter", "VGG: scale jitter S∈[256,512] beats fixed S=256 (Table 3)", "27.0 → 25.6 (D, Q=384)",
+    claims=(Claim("vgg_jitter", "VGG: scale jitter S∈[256,512] beats fixed S=256 (Table 3)", "D: 27.0 (S=Q=256) → 25.6 (Q=384)",
                   "vgg", _scale, CLAIMS["vgg_scale"]["jitter_gain_top1"], regime=Regime()),
             # the same trained nets evaluated two ways: a test-time claim, no training gate
             Claim("vgg_multicrop", "VGG: dense + multi-crop beats dense alone (Table 5)", "24.8 → 24.4", "vgg",
