@@ -63,7 +63,7 @@ TITLES = {"pooling": "Overlapping vs plain pooling", "augmentation": "Data augme
           "lrn_cifar": "LRN on the CIFAR-10 net of §3.3", "vgg_depth": "VGG configurations A–E",
           "vgg_lrn": "VGG A vs A-LRN", "vgg_scale": "VGG fixed vs jittered scale", "lrn": "LRN on cifar4",
           "init": "Biases 1 vs 0", "imagenet_sample": "AlexNet on the ImageNet sample"}
-PRESETS = {"long": "longer budget", "regime": "§5's schedule to its end", "cpu": "a few minutes",
+PRESETS = {"long": "longer budget", "regime": "÷10 on plateaus, to the end", "cpu": "a few minutes",
            "paper": "paper scale"}
 VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "no dropout",
             "p0.5": "dropout p=0.5", "none": "no augmentation", "crop_flip": "crops + flips",
