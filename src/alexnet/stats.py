@@ -113,6 +113,7 @@ def difference(a: dict, b: dict) -> dict:
 #                   below -margin); a code check that fails
 #   not run         no record at a scale that can test it (ImageNet, a GPU)
 VERDICTS = ("exact", "reproduced", "direction", "not reproduced", "inconclusive", "opposite", "not run")
+DECISIVE = ("reproduced", "direction", "not reproduced", "opposite")     # what issue 25 asks every CPU claim for
 EMPIRICAL = VERDICTS[1:]         # every verdict but the code checks'
 # Student's t, 97.5% quantile, by degrees of freedom (a two-sided 95% interval), to 3 decimals.
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
