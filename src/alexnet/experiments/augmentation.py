@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evaluation.metrics import crop_errors
+from ..evaluation.metrics import clean_train_error, crop_errors
 from ..stats import moves, summarize
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired, Regime
@@ -32,22 +32,27 @@ def run(cfg, preset: str, seeds: list[int]) -> Outcome:
 
     def measure(variant, seed, result):
         """Keep the PCA axes once; measure the trained net on one centre view and on §4.1's
-        ten patches (no new training: the ten-crop claim is read from these columns)."""
+        ten patches (no new training: the ten-crop claim is read from these columns), and on
+        its own training images as they are, un-augmented (the clean gap)."""
         if variant == "crop_flip_pca" and not pca and result.data.train.pca is not None:
             vals, vecs = result.data.train.pca
             pca.update(eigvals=[float(v) for v in vals], eigvecs=[[float(v) for v in row] for row in vecs])
-        return {f"{view}_top1_err": out["top1_err"] for view, out in crop_errors(result).items()}
+        views = {f"{view}_top1_err": out["top1_err"] for view, out in crop_errors(result).items()}
+        return {**views, **clean_train_error(result)}      # its own training images, un-augmented, test mode
     metrics, fingerprint, configs = run_variants("augmentation", preset, cfg, VARIANTS, seeds, on_result=measure)
     return Outcome(metrics, dict(summarize_metrics(metrics, cfg), pca=pca), fingerprint, configs)
 
 
 def summarize_metrics(metrics, cfg) -> dict:
     """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
+    clean = "train_clean_top1_err" in metrics               # absent from records made before it was measured
     summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "train_loss", "val_loss",
-                                      "center_top1_err", "ten_crop_top1_err"))
-    for variant in VARIANTS:   # the overfitting gap: test error minus training error
+                                      "center_top1_err", "ten_crop_top1_err") + ("train_clean_top1_err",) * clean)
+    for variant in VARIANTS:   # the overfitting gap: test error minus training error (as trained; and clean)
         last = last_epochs(metrics[metrics.variant == variant]).set_index("seed")
         summary[variant]["gap"] = summarize(last.val_top1_err - last.train_err)
+        if clean:
+            summary[variant]["clean_gap"] = summarize(last.val_top1_err - last.train_clean_top1_err)
     none, cf, cfp = (summary[v]["val_top1_err"]["mean"] for v in VARIANTS)
     summary["gain_crop_flip"] = none - cf          # > 0: crops + flips help
     summary["gain_pca"] = cf - cfp                 # > 0: colour noise helps on top
@@ -62,7 +67,8 @@ def _points(x: float) -> str:
 def facts(record) -> dict[str, str]:
     """The strings the chapter quotes from a record: its budget, the changes in test error
     (positive: better with augmentation), the test - training gaps in points, and the plain and
-    crops-and-flips arms' training error, test top-5 and test loss (`train_none`, `loss_crop_flip`)."""
+    crops-and-flips arms' training error, test top-5 and test loss (`train_none`, `loss_crop_flip`),
+    and, where the record measured them, their clean training error and gap (`clean_none`)."""
     s, base = record.summary, record.config.get("base", record.config)
     return dict(model=base["model"], epochs=str(base["epochs"]), train=f"{base['train_limit']:,}",
                 test=f"{base['val_limit']:,}", n=str(s["none"]["val_top1_err"]["n"]),
@@ -72,19 +78,25 @@ def facts(record) -> dict[str, str]:
                 eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]",
                 **{f"{key}_{v}": fmt(s[v][col]["mean"]) for v in ("none", "crop_flip") for key, col, fmt in (
                     ("train", "train_err", "{:.1%}".format), ("top5", "val_top5_err", "{:.1%}".format),
-                    ("loss", "val_loss", "{:.2f}".format))})
+                    ("loss", "val_loss", "{:.2f}".format))},
+                **{f"{key}_{v}": fmt(s[v][col]["mean"]) for v in ("none", "crop_flip") for key, col, fmt in (
+                    ("clean", "train_clean_top1_err", "{:.1%}".format), ("clean_gap", "clean_gap", _points))
+                   if col in s[v]})
 
 
 def ends_table(record) -> pd.DataFrame:
-    """Where each arm ended, mean over seeds (%; loss as is): training error (on the images as
-    trained, augmented), test top-1 and top-5 error, the test - training gap, the test loss and
+    """Where each arm ended, mean over seeds (%; loss as is): training error on the images as
+    trained (augmented, dropout on) and clean (its own images as they are, in test mode; records
+    made before it was measured lack it), test top-1 and top-5 error, both gaps, the test loss and
     the epochs it trained (§5's schedule stops each arm on its own), the epoch of its first ÷10
     and its training error then (`_first_drop`).
     An arm whose training error is at its test error has not fit its own images."""
     s = record.summary
-    rows = {"training error (%)": "train_err", "test top-1 error (%)": "val_top1_err",
-            "test top-5 error (%)": "val_top5_err", "test − training (points)": "gap"}
-    out = pd.DataFrame({name: {v: 100 * s[v][key]["mean"] for v in VARIANTS if v in s} for name, key in rows.items()}).T
+    rows = {"training error, as trained (%)": "train_err", "training error, clean (%)": "train_clean_top1_err",
+            "test top-1 error (%)": "val_top1_err", "test top-5 error (%)": "val_top5_err",
+            "test − training as trained (points)": "gap", "test − clean training (points)": "clean_gap"}
+    out = pd.DataFrame({name: {v: 100 * s[v][key]["mean"] for v in VARIANTS if v in s and key in s[v]}
+                        for name, key in rows.items()}).T.dropna(how="all")
     out.loc["test loss"] = [s[v]["val_loss"]["mean"] for v in out.columns]
     out.loc["epochs trained"] = record.metrics.groupby(["variant", "seed"]).epoch.max().groupby("variant").mean()
     drops = record.metrics.dropna(subset=["train_err"]).groupby(["variant", "seed"]).apply(_first_drop)
