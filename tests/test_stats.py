@@ -210,3 +210,10 @@ def test_moves_words_the_direction_of_a_gain():
     assert moves(-0.0758) == "raise the test error by 7.6 points"
     assert moves(-0.0005, "top-1 error", one=True) == "raises top-1 error by 0.1 points"
     assert moves(0.0) == "leave the test error unchanged"
+
+
+def test_pm_signs_a_change_and_gives_one_seed_no_spread():
+    from alexnet.stats import pm
+    assert pm(dict(mean=0.012, std=0.003, n=3), signed=True) == "+1.2 ± 0.3"
+    assert pm(dict(mean=-0.018, std=0.0, n=1), signed=True) == "-1.8 (1 seed)"
+    assert pm(dict(mean=0.376, std=0.0, n=1), unit="%") == "37.6% (1 seed)"

@@ -217,14 +217,25 @@ def moves(gain: float, what: str = "the test error", digits: int = 1, one: bool 
     return f"{'lower' if gain > 0 else 'raise'}{s} {what} by {points:.{digits}f} points"
 
 
-def pm(d: dict, scale: float = 100.0, digits: int = 1, unit: str = "") -> str:
-    """A summary {mean, std, n} as 'mean ± std' (scaled: 100 turns fractions into points)."""
+def pm(d: dict, scale: float = 100.0, digits: int = 1, unit: str = "", signed: bool = False) -> str:
+    """A summary {mean, std, n} as 'mean ± std' (scaled: 100 turns fractions into points;
+    `signed`: '+1.2' for a change); one seed has no spread: 'mean (1 seed)'."""
     if d is None or d.get("n", 1) == 0 or d.get("mean") is None:
         return "–"
-    mean, std = scale * d["mean"], scale * (d.get("std") or 0.0)
+    mean, std, sign = scale * d["mean"], scale * (d.get("std") or 0.0), "+" if signed else ""
     if d.get("n", 2) < 2:
-        return f"{mean:.{digits}f}{unit} (1 seed)"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}{unit}"
+        return f"{mean:{sign}.{digits}f}{unit} (1 seed)"
+    return f"{mean:{sign}.{digits}f} ± {std:.{digits}f}{unit}"
+
+
+def epochs_trained(metrics: pd.DataFrame, planned: int | None = None) -> str:
+    """The epochs a record's runs trained, from its metrics: "46", or "≤ 46" where §5's schedule
+    stopped them at different epochs (46 the longest); `planned` where the metrics have none."""
+    if "epoch" not in metrics or metrics.epoch.isna().all():
+        return str(planned)
+    runs = [c for c in ("variant", "seed") if c in metrics]
+    ends = metrics.groupby(runs).epoch.max() if runs else metrics.epoch.agg(["max"])
+    return f"≤ {int(ends.max())}" if ends.nunique() > 1 else str(int(ends.max()))
 
 
 # --- The regime gate: what a record must show before its interval counts -----------------

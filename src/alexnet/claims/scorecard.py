@@ -55,16 +55,12 @@ def record(experiment: str, order=PRESET_ORDER, root: Path | None = None) -> rec
 
 
 def scale_text(rec: records.Record) -> str:
-    """Dataset, training images, epochs actually trained (from the metrics: "≤ N" where §5's
-    schedule stopped its runs at different epochs, N the longest) and the preset."""
+    """Dataset, training images, epochs actually trained (`stats.epochs_trained`: "≤ N" where
+    §5's schedule stopped its runs at different epochs) and the preset."""
     base = rec.config.get("base", rec.config)
     images = base.get("train_limit") or "all"
     images = f"{images:,}" if isinstance(images, int) else images
-    epochs = base.get("epochs")
-    if "epoch" in rec.metrics and rec.metrics.epoch.notna().any():
-        runs = [c for c in ("variant", "seed") if c in rec.metrics]
-        ends = rec.metrics.groupby(runs).epoch.max() if runs else rec.metrics.epoch.agg(["max"])
-        epochs = f"≤ {int(ends.max())}" if ends.nunique() > 1 else int(ends.max())
+    epochs = stats.epochs_trained(rec.metrics, base.get("epochs"))
     data = rec.provenance.get("data", {})
     dataset = "ImageNet 10-class sample" if data.get("folder") == "imagenet-sample" else base.get("dataset")
     return f"{dataset}, {images} images, {epochs} epochs, {rec.preset}"

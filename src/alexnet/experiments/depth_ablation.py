@@ -11,7 +11,7 @@ paired by seed (same data order, same init seed), with its spread over seeds.
 from __future__ import annotations
 
 from ..models.depth import MIDDLE
-from ..stats import pm, summarize
+from ..stats import epochs_trained, pm, summarize
 from .. import stats
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, Regime
@@ -45,13 +45,14 @@ def facts(record) -> dict[str, str]:
     """The strings the chapter quotes from a record: its budget and, per network, parameters,
     test error and the paired change against the full net (mean ± std over seeds, points)."""
     s, base = record.summary, record.config.get("base", record.config)
-    out = dict(epochs=str(base["epochs"]), train=f"{base['train_limit']:,}", test=f"{base['val_limit']:,}",
+    out = dict(epochs=epochs_trained(record.metrics, base["epochs"]), train=f"{base['train_limit']:,}",
+               test=f"{base['val_limit']:,}",
                n=str(s["full"]["val_top1_err"]["n"]))
     for variant in ("full", *(f"no_{layer}" for layer in MIDDLE)):
         change = s[variant].get("top1_change")
         out.update({f"params_{variant}": f"{s[variant]['parameters']:,}" if "parameters" in s[variant] else "–",
                     f"err_{variant}": pm(s[variant]["val_top1_err"], unit="%"),
-                    f"change_{variant}": f"{100 * change['mean']:+.1f} ± {100 * change['std']:.1f}" if change else "–"})
+                    f"change_{variant}": pm(change, signed=True)})
     return out
 
 
