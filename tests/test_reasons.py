@@ -115,3 +115,9 @@ def test_a_chapter_shows_the_reasons_of_its_undecided_claims_and_only_those():
             assert shown == card.verdict[cid].startswith("inconclusive"), (chapter, cid, card.verdict[cid])
         if html:
             assert "<th>chapter</th>" not in html and "<th>command</th>" in html
+
+
+def test_claims_per_group_key_count_every_row_once():
+    table = reasons.reasons()
+    g = reasons.by_group(table)
+    assert set(g) == set(reasons.GROUPS) and sum(g.values()) == len(table)

@@ -30,8 +30,8 @@ GROUPS = {
                               "the paper's schedule on CIFAR-10 to its last drop, seed by seed (the `regime` "
                               "preset); at full scale, ImageNet on GPUs"),
     "not begun": ("Not begun: training never left its starting point",
-                  "training far longer than this campaign can: the chapter gives the cost; at full scale, the "
-                  "paper's own run on GPUs"),
+                  "training far longer than this campaign can (the chapter says what is known of the cost); "
+                  "at full scale, the paper's own run on GPUs"),
     "inconclusive (one seed)": ("One seed: no interval", "more seeds of the same record"),
     "inconclusive": ("Too few seeds for the effect's size", "more seeds of the same record"),
     "not reproduced": ("Smaller than the paper says", "a record at the paper's scale, or the check its chapter proposes"),
@@ -96,7 +96,7 @@ def _command(claim_id: str, verdict: str, scale: str, extra: int | None = None) 
             rec = None
         return f"`{scorecard.remake(scorecard.claim(claim_id), rec)}`"
     if verdict == "not begun":
-        return "none within this campaign (the chapter says what it would take)"
+        return "none within this campaign (the chapter says what is known of the cost)"
     if verdict not in COMMANDS or exp is None:
         return ""
     preset = scale.rsplit(", ", 1)[-1]
@@ -123,7 +123,7 @@ def to_decide(claim_id: str, hours: float) -> tuple[str, int | None]:
         return "more than 1,000 seeds: the mean sits on a boundary", None
     per_seed = hours / len(values) if hours == hours else float("nan")
     cost = "" if per_seed != per_seed else f", ~{(n - len(values)) * per_seed:.1f} CPU-h more"
-    return f"{n} seeds in all (+{n - len(values)}{cost})", n - len(values)
+    return f"{n} seeds in all if the mean and spread hold (+{n - len(values)}{cost})", n - len(values)
 
 
 def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -154,6 +154,12 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
 def counts(table: pd.DataFrame) -> pd.Series:
     """Claims per reason, in GROUPS' order."""
     return table.reason.value_counts(sort=False)
+
+
+def by_group(table: pd.DataFrame) -> dict[str, int]:
+    """Claims per GROUPS key ("inconclusive (regime)", "not begun", ...), 0 where none."""
+    found = table.reason.value_counts()
+    return {key: int(found.get(reason, 0)) for key, (reason, _) in GROUPS.items()}
 
 
 def html(table: pd.DataFrame, base: str = "", chapter: bool = True) -> str:
