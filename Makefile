@@ -26,6 +26,7 @@ test: $(STAMP)
 # The data as `make lab` gets it (scripts/find-data.py: $ALEXNET_DATA, else ../shared/data, else
 # the small sets downloaded into data/, else one line saying what the book is built without).
 book: $(STAMP)
+	rm -rf _build/html/reports   # a failed cell's log from an earlier build would outlive its fix
 	eval "$$($(PY) scripts/find-data.py book)"; \
 	$(VENV)/bin/jupyter-book build --all -W -n --keep-going .
 	@echo "book: $(CURDIR)/_build/html/index.html"
