@@ -83,7 +83,7 @@ def gate(c: Claim, rec: records.Record) -> tuple[bool, str]:
         spans = [f"{100 * p['last3_span']:.1f}" for p in failed if p["finished"] and p["one_rate"]]
         reasons = sorted({"unfinished" if not p["finished"] else "rate not constant" for p in failed
                           if not (p["finished"] and p["one_rate"])})
-        reasons += [f"last 3 epochs moved {' / '.join(spans)} pts{' (per arm)' * (len(spans) > 1)}"] if spans else []
+        reasons += [f"last 3 epochs moved {' / '.join(spans)} pts{' per arm' * (len(spans) > 1)}"] if spans else []
         why = "" if conv else f" ({', '.join(reasons)})"
         parts.append(f"converged {'✓' if conv else '✗'}{why}")
         ok = ok and conv
