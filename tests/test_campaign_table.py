@@ -46,6 +46,9 @@ def test_a_later_line_that_adds_seeds_to_a_record_is_one_row_counted_once(tmp_pa
     assert (t.loc["pooling/regime", "seeds planned"], t.loc["pooling/regime", "seeds done"]) == (5, 2)
     assert t.loc["pooling/regime", "est. CPU-h"] == 3.0                 # 2 x 60 + 3 x 20 minutes
     assert campaign.totals(t)["spent"] == 1.0                           # its one hour, not once per line
+    _record(tmp_path, "dropout", "regime", [([7], "2026-01-01T00:00:00Z", "2026-01-01T00:30:00Z", 1)])
+    row = campaign.table(q, root=tmp_path).loc["dropout/regime"]           # seed 7: made before the queue
+    assert (row["seeds planned"], row["seeds done"]) == (2, 1)
 
 
 def test_no_queue_is_one_line(tmp_path):

@@ -60,8 +60,9 @@ def _by_record(lines: list[dict]) -> list[dict]:
 
 
 def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
-    """A row per record the queue grows: record, claims, design, seeds planned and done, the estimate and
-    the measured CPU-hours (NaN where no seed is committed yet)."""
+    """A row per record the queue grows: record, claims, design, seeds planned (the queue's and any
+    the record held before) and done, the queue's estimate and the measured CPU-hours (NaN where no
+    seed is committed yet)."""
     claims = {}
     for c in scorecard.claims():
         if c.experiment:
@@ -71,9 +72,10 @@ def table(path: Path | None = None, root: Path | None = None) -> pd.DataFrame:
         exp, preset = line["experiment"], line["preset"]
         rec = records.load(exp, preset, root=root) if records.record_dir(exp, preset, root).exists() else None
         have = sorted(int(s) for s in rec.provenance.get("seeds", [])) if rec else []
-        done = [s for s in line["seeds"] if s in have]
+        planned = line["seeds"] + [s for s in have if s not in line["seeds"]]   # and seeds made before the queue
+        done = [s for s in planned if s in have]
         spent = records.spent(rec.provenance, rec.metrics)[1] if rec else float("nan")
-        rows.append({"record": f"{exp}/{preset}", "seeds planned": len(line["seeds"]), "seeds done": len(done),
+        rows.append({"record": f"{exp}/{preset}", "seeds planned": len(planned), "seeds done": len(done),
                      "est. CPU-h": round(line["minutes"] / 60, 1),
                      "CPU-h spent": round(spent, 2),       # the numbers first: in sight on a narrow page
                      "design": _design(exp, preset) if preset in registry.declared(exp).presets else "–",
