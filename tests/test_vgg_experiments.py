@@ -56,3 +56,14 @@ def test_the_q_sweep_tests_every_trained_net_at_each_q_and_agrees_with_table_3s_
     assert {k for k in get("vgg_scale").facts(load("vgg_scale", "regime", root=tmp_path / "results"))
             if k.startswith("jitter_dense_q")} == {"jitter_dense_q32", "jitter_dense_q37", "jitter_dense_q55",
                                                    "jitter_dense_q73"}
+
+
+def test_how_each_net_ended_its_schedule():
+    """The VGG chapter's reading of a failed gate: ÷10 drops per run, and runs at the epoch ceiling."""
+    import pandas as pd
+    from alexnet.experiments.vgg_depth import _schedule_ends
+    from alexnet.records import Record
+    m = pd.DataFrame(dict(variant=["E"] * 6, seed=[0, 0, 0, 1, 1, 1], epoch=[1, 2, 3, 1, 2, 3],
+                          lr=[0.02, 0.002, 0.0002, 0.02, 0.02, 0.002]))
+    rec = Record("vgg_depth", "regime", None, {"base": {"epochs": 3}}, {}, m, {})
+    assert _schedule_ends(rec, "E", "E") == {"E_drops": "1.5", "E_ceiling": "2 of 2"}

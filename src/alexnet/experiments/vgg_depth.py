@@ -49,8 +49,22 @@ def facts(record) -> dict[str, str]:
                     f"{key}_top1": pm(s[v]["val_top1_err"]), f"{key}_top5": pm(s[v]["val_top5_err"]),
                     f"{key}_train": pm(s[v]["train_err"]),
                     f"{key}_paper_top1": str(paper[0]), f"{key}_paper_top5": str(paper[1])})
+        out.update(_schedule_ends(record, v, key))
     best = min((c for c in CONFIGS if c in s), key=lambda c: s[c]["val_top1_err"]["mean"])
     return dict(out, best=best, best_top1=out[f"{best}_top1"], seeds=str(s["A"]["val_top1_err"]["n"]))
+
+
+def _schedule_ends(record, variant: str, key: str) -> dict[str, str]:
+    """How a net's runs ended under the record's schedule: ÷10 drops per run (mean) and the runs
+    that reached the epoch ceiling (`E_drops` "1.4", `E_ceiling` "5 of 5"); "–" without epochs."""
+    m = record.metrics
+    if "lr" not in m or "epoch" not in m:
+        return {f"{key}_drops": "–", f"{key}_ceiling": "–"}
+    runs = m[m.variant == variant].dropna(subset=["epoch"]).sort_values("epoch").groupby("seed")
+    drops = runs.lr.apply(lambda lr: int((lr.diff() < 0).sum()))
+    ceiling = record.config.get("base", record.config).get("epochs")
+    at = int((runs.epoch.max() >= ceiling).sum()) if ceiling else 0
+    return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ceiling": f"{at} of {len(drops)}"}
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
