@@ -251,6 +251,11 @@ def _train_error(rows: pd.DataFrame) -> pd.Series:
     return rows.train_err
 
 
+def drops_made(rows: pd.DataFrame) -> pd.Series:
+    """Per seed, how many times the rate fell over its epoch rows (sorted by epoch)."""
+    return rows.sort_values("epoch").groupby("seed").lr.apply(lambda lr: int((lr.diff() < 0).sum()))
+
+
 def regime(rows: pd.DataFrame, epochs: int | None = None, drops: int | None = None) -> dict:
     """One variant's epoch rows (any seeds) against the gate.
     converged: every seed trained all `epochs` or, for a plateau schedule that stops after its
@@ -262,8 +267,7 @@ def regime(rows: pd.DataFrame, epochs: int | None = None, drops: int | None = No
     rows = rows.dropna(subset=["val_top1_err"]).sort_values(["seed", "epoch"], kind="stable")
     finished = epochs is None or bool((rows.groupby("seed").epoch.max() >= epochs).all())
     if drops is not None and not finished:             # §5: "reduced three times prior to termination"
-        made = rows.groupby("seed").lr.apply(lambda lr: int((lr.diff() < 0).sum()))
-        finished = bool((made >= drops).all())
+        finished = bool((drops_made(rows) >= drops).all())
     one_rate = "lr" in rows and all(
         len(lr) == 3 and lr.iloc[-1] > 0 and (lr - lr.iloc[-1]).abs().max() <= 1e-9 * lr.iloc[-1]
         for _, lr in rows.groupby("seed").lr.apply(lambda s: s.tail(3)).groupby(level=0))

@@ -151,11 +151,6 @@ def reasons(card: pd.DataFrame | None = None) -> pd.DataFrame:
     return out.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 
 
-def counts(table: pd.DataFrame) -> pd.Series:
-    """Claims per reason, in GROUPS' order."""
-    return table.reason.value_counts(sort=False)
-
-
 def by_group(table: pd.DataFrame) -> dict[str, int]:
     """Claims per GROUPS key ("inconclusive (regime)", "not begun", ...), 0 where none."""
     found = table.reason.value_counts()

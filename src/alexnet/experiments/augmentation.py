@@ -66,22 +66,19 @@ def _points(x: float) -> str:
 
 def facts(record) -> dict[str, str]:
     """The strings the chapter quotes from a record: its budget, the changes in test error
-    (positive: better with augmentation), the test - training gaps in points, and the plain and
-    crops-and-flips arms' training error, test top-5 and test loss (`train_none`, `loss_crop_flip`),
-    and, where the record measured them, their clean training error and gap (`clean_none`)."""
+    (positive: better with augmentation), and the plain and crops-and-flips arms' training error,
+    test top-5 and test loss (`train_none`, `loss_crop_flip`) and, where the record measured them,
+    their clean training error and test - clean training gap in points (`clean_gap_none`)."""
     s, base = record.summary, record.config.get("base", record.config)
     return dict(model=base["model"], epochs=str(base["epochs"]), train=f"{base['train_limit']:,}",
                 test=f"{base['val_limit']:,}", n=str(s["none"]["val_top1_err"]["n"]),
                 gain_crop_flip=_points(s["gain_crop_flip"]), gain_pca=_points(s["gain_pca"]),
                 moves_crop_flip=moves(s["gain_crop_flip"]), moves_pca=moves(s["gain_pca"], one=True),
-                gap_none=_points(s["none"]["gap"]["mean"]), gap_crop_flip=_points(s["crop_flip"]["gap"]["mean"]),
                 eigvals="[" + ", ".join(f"{v:.4f}" for v in s.get("pca", {}).get("eigvals", [])) + "]",
                 **{f"{key}_{v}": fmt(s[v][col]["mean"]) for v in ("none", "crop_flip") for key, col, fmt in (
                     ("train", "train_err", "{:.1%}".format), ("top5", "val_top5_err", "{:.1%}".format),
-                    ("loss", "val_loss", "{:.2f}".format))},
-                **{f"{key}_{v}": fmt(s[v][col]["mean"]) for v in ("none", "crop_flip") for key, col, fmt in (
-                    ("clean", "train_clean_top1_err", "{:.1%}".format), ("clean_gap", "clean_gap", _points))
-                   if col in s[v]})
+                    ("loss", "val_loss", "{:.2f}".format), ("clean", "train_clean_top1_err", "{:.1%}".format),
+                    ("clean_gap", "clean_gap", _points)) if col in s[v]})     # clean: where the record measured it
 
 
 def ends_table(record) -> pd.DataFrame:

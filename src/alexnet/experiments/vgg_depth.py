@@ -9,6 +9,7 @@ from ..harness.presets import model_name
 from ..harness.runner import Outcome, final_summary, run_variants
 from ..models import count_parameters
 from ..models.vgg import WEIGHT_LAYERS
+from .. import stats
 from ..stats import pm
 
 CONFIGS = ("A", "B", "C", "D", "E")
@@ -60,10 +61,10 @@ def _schedule_ends(record, variant: str, key: str) -> dict[str, str]:
     m = record.metrics
     if "lr" not in m or "epoch" not in m:
         return {f"{key}_drops": "–", f"{key}_ceiling": "–"}
-    runs = m[m.variant == variant].dropna(subset=["epoch"]).sort_values("epoch").groupby("seed")
-    drops = runs.lr.apply(lambda lr: int((lr.diff() < 0).sum()))
+    rows = m[m.variant == variant].dropna(subset=["epoch"])
+    drops = stats.drops_made(rows)
     ceiling = record.config.get("base", record.config).get("epochs")
-    at = int((runs.epoch.max() >= ceiling).sum()) if ceiling else 0
+    at = int((rows.groupby("seed").epoch.max() >= ceiling).sum()) if ceiling else 0
     return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ceiling": f"{at} of {len(drops)}"}
 
 
