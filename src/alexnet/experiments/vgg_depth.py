@@ -56,23 +56,26 @@ def facts(record) -> dict[str, str]:
 
 
 def _schedule_ends(record, variant: str, key: str) -> dict[str, str]:
-    """How a net's runs ended under the record's schedule: ÷10 drops per run (mean) and the runs
-    that reached the epoch ceiling (`E_drops` "1.4", `E_ceiling` "5 of 5"); "–" without epochs."""
+    """How a net's runs ended under the record's schedule: ÷10 drops per run (mean), the epochs the
+    runs ended at, and the runs that reached the epoch ceiling (`E_drops` "1.4", `E_ended` "epochs 52–60",
+    `E_ceiling` "5 of 5", `ceiling` "60"); "–" without epochs."""
     m = record.metrics
     if "lr" not in m or "epoch" not in m:
-        return {f"{key}_drops": "–", f"{key}_ceiling": "–"}
+        return {f"{key}_drops": "–", f"{key}_ended": "–", f"{key}_ceiling": "–", "ceiling": "–"}
     rows = m[m.variant == variant].dropna(subset=["epoch"])
-    drops = stats.drops_made(rows)
+    drops, ends = stats.drops_made(rows), rows.groupby("seed").epoch.max().astype(int)
     ceiling = record.config.get("base", record.config).get("epochs")
-    at = int((rows.groupby("seed").epoch.max() >= ceiling).sum()) if ceiling else 0
-    return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ceiling": f"{at} of {len(drops)}"}
+    at = int((ends >= ceiling).sum()) if ceiling else 0
+    ended = f"epoch {ends.min()}" if ends.min() == ends.max() else f"epochs {ends.min()}–{ends.max()}"
+    return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ended": ended, f"{key}_ceiling": f"{at} of {len(drops)}",
+            "ceiling": str(ceiling or "–")}
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
 EXPERIMENT = Experiment(
     title="VGG depth: configurations A to E", section="VGG §4.1, Table 3",
     presets=dict(smoke=presets.VGG_SMOKE, cpu=presets.VGG_CPU,   # cpu: ~8 minutes (18 runs)
-                 regime=presets.VGG_REGIME, paper=presets.VGG_PAPER),
+                 regime=presets.VGG_DEPTH_REGIME, paper=presets.VGG_PAPER),
     seeds=dict(presets.THREE, regime=presets.VGG_REGIME_SEEDS),
     claims=(Claim("vgg_depth", "VGG: error falls with depth, A → E (Table 3)", "29.6 → 27.3 top-1", "vgg",
                   paired(("A", "val_top1_err"), ("E", "val_top1_err")), CLAIMS["vgg_depth"]["gain_top1"], regime=Regime()),))
