@@ -141,6 +141,17 @@ def test_train_transform_is_the_reference_computation(tmp_path):
         torch.testing.assert_close(out[b], ref.flip(-1) if flip[b] else ref, atol=1e-4, rtol=1e-4)
 
 
+def test_raw_pixel_scale_keeps_0_255_units(tmp_path):
+    """`pixel_scale=raw` (§2): the centre crop of x - 255·mean_image, with no division by a std."""
+    raw = torch.randint(0, 256, (3, 3, 256, 256), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    stats = stats_of([raw])
+    loader = FolderLoader([("f", 0)] * 3, stats, batch_size=3, image_size=224, train=False, images=raw,
+                          pixel_scale="raw")
+    x, _ = next(loader.batches(0))
+    ref = (raw.double() - 255 * stats["mean_image"].double())[:, :, 16:240, 16:240]
+    torch.testing.assert_close(x.double(), ref, atol=2e-3, rtol=1e-5)
+
+
 def test_ten_crop_eval_loader(tmp_path):
     make_folder(tmp_path, oddities=False)
     data = load_data(cfg_for(tmp_path, ten_crop=True, mean_subtract="channel"))

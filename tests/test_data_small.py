@@ -97,6 +97,21 @@ def test_cifar10_reads_pickles_warns_and_fingerprints(tmp_path):
     assert torch.equal(data.train.labels, torch.tensor(sum((written[n][1] for n in CIFAR_FILES[:5]), [])))
 
 
+def test_raw_pixel_scale_is_section_2s_centred_raw_rgb_values(tmp_path):
+    """`pixel_scale=raw`: each pixel (0-255) minus the training set's channel mean (0-255 units)."""
+    written = cifar_folder(tmp_path)
+    cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path), image_size=32, batch_size=4,
+                                augment="none", train_limit=0, val_limit=0, pixel_scale="raw"))
+    with pytest.warns(UserWarning):
+        data = load_data(cfg)
+    x, _ = next(data.val.batches(0))
+    train = np.concatenate([np.array(written[n][0]) for n in CIFAR_FILES[:5]]).reshape(-1, 3, 32 * 32)
+    mean = train.astype(np.float64).mean(axis=(0, 2))[:, None, None]              # 0-255 units
+    planes = np.array(written["test_batch"][0]).reshape(4, 3, 32, 32)
+    np.testing.assert_allclose(x.numpy(), planes - mean, rtol=1e-5, atol=1e-3)
+    assert data.fingerprint["std"] == [1 / 255] * 3
+
+
 def test_missing_cifar_says_which_files_and_downloads_nothing(tmp_path):
     cfg = resolve("smoke", dict(dataset="cifar10", data=str(tmp_path / "nowhere" / "at" / "all")))
     with pytest.raises(DataError, match="data_batch_1.*cifar-10-batches-py"):

@@ -46,3 +46,14 @@ def test_a_seed_already_there_is_not_rerun_and_other_settings_are_refused(tmp_pa
     with pytest.raises(ConfigError, match="other settings"):
         run_experiment("pooling", "smoke", ["lr=0.5"], results=tmp_path, seeds=[1])
     assert json.loads((path / "provenance.json").read_text())["seeds"] == [0]
+
+
+def test_a_record_older_than_a_key_grows_only_with_the_value_it_was_made_with(tmp_path, monkeypatch):
+    """A record made before `pixel_scale` existed divided by the channel std: `raw` seeds are refused."""
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    path = run_experiment("pooling", "smoke", results=tmp_path, seeds=[0])
+    config = json.loads((path / "config.json").read_text())
+    del config["base"]["pixel_scale"]
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="other settings \\(pixel_scale\\)"):
+        run_experiment("pooling", "smoke", ["pixel_scale=raw"], results=tmp_path, seeds=[1])

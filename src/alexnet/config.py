@@ -70,6 +70,7 @@ class Config:
     workers: int = setting(0, "DataLoader worker processes for folder datasets; `paper` on CUDA: from the core count unless set")
     ten_crop: bool = setting(False, "§4.1: evaluate on 10 crops, softmax averaged")
     mean_subtract: str = setting("image", "image: §2, subtract the per-pixel mean image; channel: the per-channel mean")
+    pixel_scale: str = setting("std", "std: the centred pixels divided by each channel's std (unit variance); raw: §2's centred raw RGB values, 0-255 units, which §5's N(0, 0.01) init was chosen for")
     cache_images: int = setting(4000, "folders: hold decoded 256x256 images in RAM (~0.2 MB each) when train+val <= this")
     download: bool = setting(False, "fetch a missing fashion_mnist, cifar10 or imagenet_sample (Imagenette) into the data root; never ImageNet")
     # --- speed ------------------------------------------------------------------------
@@ -112,6 +113,7 @@ CHOICES = {
     "columns": (1, 2),
     "augment": ("none", "crop_flip", "crop_flip_pca"),
     "mean_subtract": ("image", "channel"),
+    "pixel_scale": ("std", "raw"),
     "precision": ("fp32", "bf16", "fp16"),
     "parallel": ("auto", "none", "ddp", "columns", "weird_trick"),
     "optimizer": ("paper", "sgd"),
@@ -148,13 +150,19 @@ BASE_PRESETS: dict[str, dict] = {
     # test error stops improving, three drops, then stop; grown seed by seed by the campaign.
     "regime": dict(threads=1, precision="bf16", channels_last=True, optimizer="sgd",
                    dropout_style="inverted", schedule="plateau", lr_drops=3, stop_after_drops=True),
-    "paper": dict(),
+    # §2: "we trained our network on the (centered) raw RGB values of the pixels", the inputs
+    # §5's N(0, 0.01) init was chosen for (cuda-convnet subtracts the mean and does not scale);
+    # VGG's §2.1 likewise subtracts the mean RGB value and nothing else.
+    "paper": dict(pixel_scale="raw"),
 }
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 # Old names still read (records, checkpoints and commands written before the rename): old -> new.
 RENAMED = {"compile": "fused"}
+# Keys added after records were made, with the value every run before them had: a record without
+# the key was made with that value (so it grows only with that value).
+ADDED = {"pixel_scale": "std"}
 HELP = "`alexnet train --help` lists every key with its meaning"
 
 

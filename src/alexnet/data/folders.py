@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .augment import flip_draws, pca_shift, random_offsets, ten_crop_boxes
 from .images import SIDE, UnreadableImage, load_256
-from .loader import step_seed
+from .loader import RAW_STD, step_seed
 
 
 class Folder(Dataset):
@@ -173,6 +173,7 @@ class FolderLoader:
     augment: str = "none"          # none | crop_flip | crop_flip_pca (training only)
     seed: int = 0
     mean: object = "image"         # "image" (§2's mean image) | "channel"; the tensor after init
+    pixel_scale: str = "std"       # "std" (divide by the channel std) | "raw" (§2: 0-255 units)
     pca_std: float = 0.1
     ten_crop: bool = False         # evaluation: 10 crops per image (§4.1)
     workers: int = 0
@@ -184,7 +185,7 @@ class FolderLoader:
         self.augment = self.augment if self.train else "none"
         self.ten_crop = self.ten_crop and not self.train
         self.mean = stats["mean_image"] if self.mean == "image" else stats["channel_mean"].view(3, 1, 1)
-        self.std = stats["channel_std"].view(3, 1, 1)
+        self.std = torch.full((3, 1, 1), RAW_STD) if self.pixel_scale == "raw" else stats["channel_std"].view(3, 1, 1)
         self.pca = (stats["eigvals"], stats["eigvecs"]) if self.augment == "crop_flip_pca" else None
         self.drop_last = self.train
         self._loader = self._sampler = self._mean_np = self._scale_np = None

@@ -180,12 +180,12 @@ def load_imagenet(cfg, root: Path, log=print) -> DataBundle:
     check_readable(classes, listed, train, folder / "train")
     stats, stats_path = training_stats(folder, train, train_images, cfg.workers, log)
     common = dict(batch_size=cfg.batch_size, image_size=cfg.image_size, seed=cfg.seed,
-                  mean=cfg.mean_subtract, workers=cfg.workers)
+                  mean=cfg.mean_subtract, pixel_scale=cfg.pixel_scale, workers=cfg.workers)
     fingerprint = dict(
         dataset=cfg.dataset, folder=folder.name, n_classes=len(classes), n_train=len(train), n_val=len(val),
         val_layout="folders" if any(p.is_dir() for p in (folder / "val").iterdir()) else "flat+labels",
         train_listing_sha256=listing_hash(train, folder), val_listing_sha256=listing_hash(val, folder),
-        mean_subtract=cfg.mean_subtract, in_memory=in_memory, stats=summary(stats), stats_cache=stats_path.name)
+        mean_subtract=cfg.mean_subtract, pixel_scale=cfg.pixel_scale, in_memory=in_memory, stats=summary(stats), stats_cache=stats_path.name)
     notes = [f"ImageNet-style folder: {folder} ({len(classes)} classes, {len(train)} train, {len(val)} val)"]
     return DataBundle(
         train=FolderLoader(train, stats, train=True, augment=cfg.augment, pca_std=cfg.pca_std,

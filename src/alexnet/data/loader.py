@@ -34,6 +34,11 @@ class Loader(Protocol):
     def batches(self, epoch: int = 0, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
 
 
+# `pixel_scale=raw` (§2: "the (centred) raw RGB values of the pixels"): the loaders divide [0, 1]
+# units by this "std", which gives 0-255 units; §5's N(0, 0.01) weights were chosen for inputs that size.
+RAW_STD = 1 / 255
+
+
 def step_seed(*parts: int) -> int:
     """A 63-bit seed from integers (seed, epoch, step, rank...), stable across runs."""
     h = 1469598103934665603

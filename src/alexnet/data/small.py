@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .registry import DataBundle, DataError, register
-from .loader import MemoryLoader
+from .loader import RAW_STD, MemoryLoader
 
 FASHION_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                  "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -71,6 +71,8 @@ def _bundle(cfg, train, test, classes, fingerprint, notes=()) -> DataBundle:
     if cfg.val_limit:
         xte, yte = xte[:cfg.val_limit], yte[:cfg.val_limit]
     mean, std = channel_stats(xtr)
+    if cfg.pixel_scale == "raw":             # §2: "the (centred) raw RGB values": (x/255 - mean)·255
+        std = [RAW_STD] * len(std)
     pca = None
     if cfg.augment == "crop_flip_pca":
         from .pca import rgb_pca

@@ -54,7 +54,8 @@ VGG_REGIME_SEEDS = [0, 1, 2, 3]
 VGG_DEPTH_REGIME = dict(VGG_REGIME, epochs=120)
 VGG_PAPER = dict(dataset="imagenet", model="vgg_a", image_size=224, batch_size=256,   # §3.1
                  lr=0.01, momentum=0.9, weight_decay=5e-4, dropout=0.5, schedule="plateau", lr_drops=3,
-                 epochs=74, init="vgg", precision="bf16", channels_last=True)
+                 epochs=74, init="vgg", precision="bf16", channels_last=True,
+                 mean_subtract="channel")        # VGG §2.1: "subtracting the mean RGB value"
 # The full-size AlexNet on the workplace's 10-class ImageNet sample (1,000 + 400 images).
 IMAGENET_SAMPLE = dict(dataset="imagenet_sample", model="alexnet_paper", image_size=227, augment="crop_flip_pca")
 
