@@ -41,3 +41,19 @@ def test_depth_experiment_pairs_by_seed(tmp_path):
     for v in ("no_conv3", "no_conv4", "no_conv5"):
         assert rec.summary[v]["top1_change"]["mean"] == pytest.approx(last[v] - last["full"])
     assert rec.summary["no_conv3"]["parameters"] < rec.summary["full"]["parameters"]
+
+
+def test_init_in_raw_pixel_units_scales_conv1_by_the_inputs_spread(tmp_path, monkeypatch):
+    """`pixel_scale=raw` (the `long` record's units): conv1, with §5's zero bias, is linear in its
+    input, so its output std grows by the factor the inputs did (255 x the channel std)."""
+    from alexnet.experiments.init import activation_table
+    runs = {}
+    for units in ("std", "raw"):
+        monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs" / units))     # its own checkpoints
+        run_experiment("init", "smoke", FAST + [f"pixel_scale={units}"], tmp_path / units)
+        runs[units] = load("init", "smoke", root=tmp_path / units)
+    assert [runs[u].config["base"]["pixel_scale"] for u in runs] == ["std", "raw"]
+    table = activation_table(runs["std"].summary, runs["raw"].summary)
+    assert list(table.columns) == ["paper", "zero_bias", "kaiming", "paper_raw", "zero_bias_raw", "kaiming_raw"]
+    spread = 255 * sum(runs["std"].provenance["data"]["std"]) / 3
+    assert table.loc["conv1", "paper_raw"] / table.loc["conv1", "paper"] == pytest.approx(spread, rel=0.05)

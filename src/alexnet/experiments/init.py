@@ -78,20 +78,24 @@ def summarize_metrics(metrics, cfg) -> dict:
 
 
 def facts(record) -> dict[str, str]:
-    """What the learning chapter quotes from a record, as prose: `paper_top1`, `kaiming_first`..."""
+    """What the learning chapter quotes from a record, as prose: `paper_top1`, `kaiming_first`...;
+    `spread`: how many times larger §2's raw pixel units are than the record's inputs."""
     s, m, epochs = record.summary, record.metrics, int(record.metrics.epoch.max())
     one = m[(m.variant == "paper") & (m.seed == m.seed.min())]      # images trained = rate x seconds
     batch = record.config.get("base", record.config)["batch_size"]
+    std = record.provenance.get("data", {}).get("std") or [1.0]       # what the loader divided [0, 1] units by
     out = dict(epochs=str(epochs), chance=pct(s["chance_top1_err"], 0), gate=f"{100 * LEFT:.0f}",
                steps=f"{round((one.seconds * one.images_per_s).sum() / batch):,}",
                cpu_hours=f"{records.spent(record.provenance, record.metrics)[1]:.1f}",
-               paper_std_max=f"{max(s['paper']['activation_std_at_init'].values()):.2f}")
+               paper_std_max=f"{max(s['paper']['activation_std_at_init'].values()):.2f}",
+               spread=f"{255 * sum(std) / len(std):.0f}")        # how much larger §2's raw units are (1: raw)
     for variant in VARIANTS:
         if variant not in s:                    # the regime record runs the claim's two arms only
-            out[f"{variant}_top1"] = out[f"{variant}_first"] = "– (not in this record)"
+            out[f"{variant}_top1"] = out[f"{variant}_first"] = out[f"{variant}_train"] = "– (not in this record)"
             continue
         first = s[variant]["first_epoch_train_err_below_75"]
         out[f"{variant}_top1"] = pct(s[variant]["val_top1_err"]["mean"])
+        out[f"{variant}_train"] = pct(s[variant]["train_err"]["mean"])
         out[f"{variant}_first"] = f"in none of the {epochs} epochs" if first is None else f"at epoch {first}"
     return out
 
@@ -135,7 +139,10 @@ EXPERIMENT = Experiment(
                   regime=Regime(converged=False, learned=_left_chance)),))
 
 
-def activation_table(summary: dict):
-    """Each arm's layer output std at initialisation (a record's summary), one column per arm."""
+def activation_table(summary: dict, raw: dict | None = None):
+    """Each arm's layer output std at initialisation (a record's summary), one column per arm;
+    with `raw`, a record made in §2's raw pixel units, its arms beside them as `<arm>_raw`."""
     import pandas as pd
-    return pd.DataFrame({arm: summary[arm]["activation_std_at_init"] for arm in VARIANTS if arm in summary})
+    columns = {arm: summary[arm]["activation_std_at_init"] for arm in VARIANTS if arm in summary}
+    columns.update({f"{arm}_raw": raw[arm]["activation_std_at_init"] for arm in VARIANTS if raw and arm in raw})
+    return pd.DataFrame(columns)

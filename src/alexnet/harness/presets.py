@@ -25,8 +25,10 @@ CIFAR_ALEXNET = dict(dataset="cifar10", model="cifar_alexnet", image_size=32, ba
 SMOKE_CIFAR_ALEXNET = dict(dataset="synthetic", model="cifar_alexnet", init="kaiming", dropout_style="vanilla")
 # The four-layer CIFAR-10 net of §3.1 and §3.3 (cuda-convnet's): SGD with momentum, constant
 # rate, no weight decay, dropout or augmentation. Glorot (xavier) init, designed for tanh.
+# Unit-variance inputs (pixel_scale="std") at every scale, `paper` too: their inits assume them
+# (§2's raw units, the `paper` preset's default, are for §5's N(0, 0.01) on the ImageNet nets).
 CIFAR4 = dict(model="cifar4", dataset="cifar10", image_size=32, init="xavier", weight_decay=0.0,
-              augment="none", schedule="constant", dropout=0.0, progress=False)
+              augment="none", schedule="constant", dropout=0.0, progress=False, pixel_scale="std")
 LRN_RECIPE = dict(CIFAR4, activation="relu", lr=0.01)
 RELU_RECIPE = dict(CIFAR4, lrn=False)
 
@@ -84,7 +86,7 @@ REGIME_SMALL = dict(LONG_SMALL, epochs=60, patience=3, schedule="plateau")   # t
 # of cuda-convnet's 520 epochs: the curves and the gap at equal epochs, not 13% / 11%.
 CCN = dict(model="cuda_convnet", dataset="cifar10", image_size=32, init="torch", lr=0.001,
            momentum=0.9, weight_decay=0.0, batch_size=128, augment="crop_flip",
-           schedule="constant", dropout=0.0, progress=False)
+           schedule="constant", dropout=0.0, progress=False, pixel_scale="std")   # as CIFAR4's
 CCN_LONG = dict(CCN, epochs=9, threads=1, precision="bf16", channels_last=True)
 
 ONE = {"smoke": [0], "cpu": [0], "paper": [0]}

@@ -73,7 +73,8 @@ VARIANTS = {"overlap": "overlapping, z=3 s=2", "plain": "plain, z=s=2", "p0": "n
             "13pct": "no LRN", "11pct": "with LRN"}
 # where one variant name means different things in different experiments ("none")
 EXPERIMENT_VARIANTS = {"lrn": LRN_NAMES,
-                       "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's"},
+                       "init": {"paper": "biases 1 (§5)", "zero_bias": "biases 0", "kaiming": "Kaiming's",
+                                "paper_raw": "biases 1, §2's raw units", "zero_bias_raw": "biases 0, §2's raw units"},
                        "imagenet_sample": {"paper_init": "§5's init", "kaiming": "Kaiming's init"}}
 
 
