@@ -1,6 +1,7 @@
 """Checkpoints (issue 16): read as data only, written whole, kept in pairs, never non-finite,
 a corrupt one a one-line error, and the advice after a blown-up loss works."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,6 +151,14 @@ def test_a_fresh_start_over_another_runs_config_is_refused(tmp_path):
         p.unlink()
     with pytest.raises(C.ResumeMismatch, match="config.json.*seed"):
         train(resolve("smoke", ["epochs=1", "seed=3"]), out_dir=tmp_path, **QUIET)
+
+
+def test_a_checkpoint_older_than_a_key_resumes_only_with_the_value_it_was_made_with():
+    """A checkpoint saved before `pixel_scale` existed divided its inputs by the channel std."""
+    saved = {k: v for k, v in resolve("smoke", ["epochs=1"]).to_dict().items() if k != "pixel_scale"}
+    C.check_same_run(saved, resolve("smoke", ["epochs=2"]), Path("checkpoint.pt"))
+    with pytest.raises(C.ResumeMismatch, match="pixel_scale: 'std' -> 'raw'"):
+        C.check_same_run(saved, resolve("smoke", ["epochs=2", "pixel_scale=raw"]), Path("checkpoint.pt"))
 
 
 def test_load_checkpoint_gives_the_model(tmp_path):

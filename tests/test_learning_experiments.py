@@ -22,6 +22,25 @@ def test_init_experiment(tmp_path):
     # N(0, 0.01) shrinks the signal; Kaiming keeps it about O(1): the logits say so.
     assert stds["fc8"] < s["kaiming"]["activation_std_at_init"]["fc8"]
     assert s["chance_top1_err"] == pytest.approx(0.9)
+    # biases 1 pass a constant up the layers: less of the logits changes from image to image
+    assert s["paper"]["image_share_at_init"]["fc8"] < s["zero_bias"]["image_share_at_init"]["fc8"]
+
+
+def test_image_share_is_zero_for_a_constant_and_one_for_pure_signal():
+    """`image_shares`: each unit's std across the batch over the output's RMS."""
+    import torch
+    from alexnet.experiments.init import image_shares
+    net = torch.nn.Module()
+    net.fc8 = torch.nn.Linear(64, 32)
+    net.forward = lambda x: net.fc8(x)
+    torch.manual_seed(0)
+    x = torch.randn(4096, 64)
+    with torch.no_grad():
+        net.fc8.bias.zero_()
+        assert image_shares(net, x)["fc8"] == pytest.approx(1.0, abs=0.02)       # zero-mean signal only
+        net.fc8.weight.mul_(1e-6)
+        net.fc8.bias.fill_(1.0)
+        assert image_shares(net, x)["fc8"] < 1e-4                                # a constant drowns it
 
 
 def test_schedule_experiment_drops_the_step_lr_on_time(tmp_path):
@@ -53,7 +72,7 @@ def test_init_in_raw_pixel_units_scales_conv1_by_the_inputs_spread(tmp_path, mon
         run_experiment("init", "smoke", FAST + [f"pixel_scale={units}"], tmp_path / units)
         runs[units] = load("init", "smoke", root=tmp_path / units)
     assert [runs[u].config["base"]["pixel_scale"] for u in runs] == ["std", "raw"]
-    table = activation_table(runs["std"].summary, runs["raw"].summary)
+    table = activation_table(runs["std"], None, runs["raw"])
     assert list(table.columns) == ["paper", "zero_bias", "kaiming", "paper_raw", "zero_bias_raw", "kaiming_raw"]
     spread = 255 * sum(runs["std"].provenance["data"]["std"]) / 3
     assert table.loc["conv1", "paper_raw"] / table.loc["conv1", "paper"] == pytest.approx(spread, rel=0.05)

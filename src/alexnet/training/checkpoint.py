@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import Config, renamed
+from ..config import ADDED, Config, renamed
 from .progress import signals_held
 
 
@@ -166,9 +166,10 @@ def allowed_changes(run_dir: Path, saved: dict) -> set[str]:
 
 def check_same_run(saved: dict, cfg: Config, path: Path, allowed: set[str] = RESUMABLE_CHANGES) -> None:
     """ResumeMismatch naming every key (outside `allowed`) whose value differs. A key the
-    saved config lacks is an option added since; the presets keep such options' old behaviour.
+    saved config lacks is an option added since: the value every run before it had
+    (`config.ADDED`), else not compared (the presets keep such options' old behaviour).
     A key saved under its old name is compared under its new one (`config.renamed`)."""
-    saved = renamed(saved)
+    saved = {**ADDED, **renamed(saved)}
     diff = {k: (saved[k], v) for k, v in cfg.to_dict().items()
             if k not in allowed and k in saved and saved[k] != v}
     if diff:
