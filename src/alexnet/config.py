@@ -107,13 +107,9 @@ CHOICES = {
     "dataset": ("synthetic", "fashion_mnist", "cifar10", "imagenet", "imagenet_sample"),
     "schedule": ("plateau", "step", "cosine", "constant", "warmup_cosine"),
     "init": ("paper", "kaiming", "xavier", "torch", "vgg"),
-    "activation": ("relu", "tanh"),
-    "pool": ("overlap", "plain"),
-    "dropout_style": ("vanilla", "inverted"),
-    "columns": (1, 2),
-    "augment": ("none", "crop_flip", "crop_flip_pca"),
-    "mean_subtract": ("image", "channel"),
-    "pixel_scale": ("std", "raw"),
+    "activation": ("relu", "tanh"), "pool": ("overlap", "plain"), "dropout_style": ("vanilla", "inverted"),
+    "columns": (1, 2), "augment": ("none", "crop_flip", "crop_flip_pca"),
+    "mean_subtract": ("image", "channel"), "pixel_scale": ("std", "raw"),
     "precision": ("fp32", "bf16", "fp16"),
     "parallel": ("auto", "none", "ddp", "columns", "weird_trick"),
     "optimizer": ("paper", "sgd"),
@@ -131,28 +127,25 @@ RANGES = {
     "keep_checkpoints": (1, 10), "warmup_epochs": (0.0, 10_000.0), "label_smoothing": (0.0, "open", 1.0), "max_loss_ratio": ("open", 1.0, 1e6), "log_every": (1, None),
 }
 
-# What the scales change from the paper's defaults; experiments add their own.
+# What the scales change from the paper's defaults; experiments add their own. The CPU scales
+# keep what their records were made with: torch.optim.SGD (equal to §5's rule at a constant rate,
+# and these runs rarely drop it) and torch's inverted dropout (experiments on §4.2's own form set
+# dropout_style="vanilla"); bf16 and channels_last beyond `smoke`.
+_CPU = dict(optimizer="sgd", dropout_style="inverted")
+_CPU_FAST = dict(_CPU, precision="bf16", channels_last=True)
 BASE_PRESETS: dict[str, dict] = {
-    # The CPU scales keep what their records were made with: torch.optim.SGD (equal to §5's
-    # rule at a constant rate, and these runs rarely drop it) and torch's inverted dropout
-    # (experiments on §4.2's own form set dropout_style="vanilla"). `paper` is the paper.
-    "smoke": dict(dataset="synthetic", model="alexnet_small", image_size=32, epochs=2,
-                  batch_size=16, train_limit=64, val_limit=32, lr=0.01, progress=False,
-                  optimizer="sgd", dropout_style="inverted"),
-    "cpu": dict(threads=0, precision="bf16", channels_last=True, optimizer="sgd",
-                dropout_style="inverted"),
+    "smoke": dict(_CPU, dataset="synthetic", model="alexnet_small", image_size=32, epochs=2,
+                  batch_size=16, train_limit=64, val_limit=32, lr=0.01, progress=False),
+    "cpu": dict(_CPU_FAST, threads=0),
     # `long`: the CIFAR-10 proxies of the paper's ImageNet claims at a longer budget (an hour or
-    # so per experiment on one thread, so two run side by side); whether a record reached the
-    # paper's regime is the claims' gate's to say (`stats.regime`).
-    "long": dict(threads=1, precision="bf16", channels_last=True, optimizer="sgd",
-                 dropout_style="inverted"),
+    # so per experiment on one thread, so two run side by side); the claims' gate says whether a
+    # record reached the paper's regime (`stats.regime`).
+    "long": dict(_CPU_FAST, threads=1),
     # `regime`: the same proxies designed for the gate (issue 25): §5's schedule, ÷10 when the
     # test error stops improving, three drops, then stop; grown seed by seed by the campaign.
-    "regime": dict(threads=1, precision="bf16", channels_last=True, optimizer="sgd",
-                   dropout_style="inverted", schedule="plateau", lr_drops=3, stop_after_drops=True),
-    # §2: "we trained our network on the (centered) raw RGB values of the pixels", the inputs
-    # §5's N(0, 0.01) init was chosen for (cuda-convnet subtracts the mean and does not scale);
-    # VGG's §2.1 likewise subtracts the mean RGB value and nothing else.
+    "regime": dict(_CPU_FAST, threads=1, schedule="plateau", lr_drops=3, stop_after_drops=True),
+    # `paper`: §2 trains "on the (centered) raw RGB values of the pixels", the inputs §5's N(0, 0.01)
+    # was chosen for (cuda-convnet does not scale them, nor does VGG's §2.1).
     "paper": dict(pixel_scale="raw"),
 }
 
@@ -160,8 +153,7 @@ FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 # Old names still read (records, checkpoints and commands written before the rename): old -> new.
 RENAMED = {"compile": "fused"}
-# Keys added after records were made, with the value every run before them had: a record without
-# the key was made with that value (so it grows only with that value).
+# Keys added after records were made -> the value every run before them had (records, checkpoints).
 ADDED = {"pixel_scale": "std"}
 HELP = "`alexnet train --help` lists every key with its meaning"
 
@@ -191,10 +183,8 @@ TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")    # how a
 
 def _parse_bool(key: str, text: str) -> bool:
     low = text.strip().lower()
-    if low in TRUE:
-        return True
-    if low in FALSE:
-        return False
+    if low in TRUE + FALSE:
+        return low in TRUE
     raise ConfigError(f"{key}={text!r}: expected a boolean (true/false, 1/0, yes/no)")
 
 
