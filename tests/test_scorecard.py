@@ -126,7 +126,7 @@ def test_init_counts_only_once_an_arm_left_chance():
         return records.Record(path=Path("."), experiment="init", preset="regime", provenance={},
                               metrics=pd.DataFrame(columns=["epoch", "val_top1_err"]), config={}, summary=summary)
     assert scorecard.gate(c, rec(0.899)) == (False, "learned ✗ (the better arm's last training error 89.9%, "
-                                                    "chance 90%; the early stages need 5 points below it)")
+                                                    "chance 90%; one arm must end ≥ 5 points below chance)")
     assert scorecard.row(c, rec=rec(0.899))["verdict"] == "inconclusive (regime)"
     assert scorecard.gate(c, rec(0.60))[0]
     assert scorecard.row(c, rec=rec(0.60))["verdict"] == stats.verdict([0.10, 0.11, 0.12], None)

@@ -68,7 +68,7 @@ def test_how_each_net_ended_its_schedule():
     rec = Record("vgg_depth", "regime", None, {"base": {"epochs": 3}}, {}, m, {})
     assert _schedule_ends(rec, "E", "E") == {"E_drops": "1.5", "E_ended": "epoch 3", "E_ceiling": "2 of 2", "ceiling": "3"}
     rec = Record("vgg_depth", "regime", None, {"base": {"epochs": 120}}, {}, m[m.epoch < 3], {})
-    assert _schedule_ends(rec, "E", "E") == {"E_drops": "0.5", "E_ended": "epoch 2", "E_ceiling": "0 of 2", "ceiling": "120"}
+    assert _schedule_ends(rec, "E", "E") == {"E_drops": "0.5", "E_ended": "epoch 2", "E_ceiling": "none of the 2", "ceiling": "120"}
     one = m[(m.seed == 0) | (m.epoch < 3)]
     rec = Record("vgg_depth", "regime", None, {"base": {"epochs": 120}}, {}, one, {})
     assert _schedule_ends(rec, "E", "E")["E_ended"] == "epochs 2–3"

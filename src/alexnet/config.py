@@ -70,7 +70,7 @@ class Config:
     workers: int = setting(0, "DataLoader worker processes for folder datasets; `paper` on CUDA: from the core count unless set")
     ten_crop: bool = setting(False, "§4.1: evaluate on 10 crops, softmax averaged")
     mean_subtract: str = setting("image", "image: §2, subtract the per-pixel mean image; channel: the per-channel mean")
-    pixel_scale: str = setting("std", "std: the centred pixels divided by each channel's std (unit variance); raw: §2's centred raw RGB values, 0-255 units, which §5's N(0, 0.01) init was chosen for")
+    pixel_scale: str = setting("std", "std: the centred pixels divided by each channel's std (unit variance); raw: §2's centred raw RGB values, 0-255 units, which §5's N(0, 0.01) init was used with")
     cache_images: int = setting(4000, "folders: hold decoded 256x256 images in RAM (~0.2 MB each) when train+val <= this")
     download: bool = setting(False, "fetch a missing fashion_mnist, cifar10 or imagenet_sample (Imagenette) into the data root; never ImageNet")
     # --- speed ------------------------------------------------------------------------
@@ -145,7 +145,7 @@ BASE_PRESETS: dict[str, dict] = {
     # test error stops improving, three drops, then stop; grown seed by seed by the campaign.
     "regime": dict(_CPU_FAST, threads=1, schedule="plateau", lr_drops=3, stop_after_drops=True),
     # `paper`: §2 trains "on the (centered) raw RGB values of the pixels", the inputs §5's N(0, 0.01)
-    # was chosen for (cuda-convnet does not scale them, nor does VGG's §2.1).
+    # was used with (cuda-convnet does not scale them, nor does VGG's §2.1).
     "paper": dict(pixel_scale="raw"),
 }
 

@@ -35,7 +35,7 @@ class Loader(Protocol):
 
 
 # `pixel_scale=raw` (§2: "the (centred) raw RGB values of the pixels"): the loaders divide [0, 1]
-# units by this "std", which gives 0-255 units; §5's N(0, 0.01) weights were chosen for inputs that size.
+# units by this "std", which gives 0-255 units; §5's N(0, 0.01) weights were used with inputs that size.
 RAW_STD = 1 / 255
 
 

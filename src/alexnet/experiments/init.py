@@ -12,7 +12,7 @@ the run's epochs (the area under the early curve), biases 0 minus biases 1, per 
 when biases 1 speed up the early stages. The `cpu` record adds He et al.'s N(0, 2/fan_in) with
 zero biases ("kaiming") for scale, on unit-variance inputs; the `regime` record runs the claim's
 two arms only, on all 50,000 images in §2's raw pixel units (`pixel_scale=raw`), the inputs
-§5's init was chosen for. Besides the curves the record holds, per layer at initialisation on
+§5's init was used with. Besides the curves the record holds, per layer at initialisation on
 one real batch, the output's std (with std 0.01 weights the signal shrinks layer by layer) and
 the share of it that changes from image to image (`image_shares`).
 """
@@ -126,7 +126,7 @@ def _left_chance(summary: dict) -> tuple[bool, str]:
     chance = summary["chance_top1_err"]
     best = min(summary[v]["train_err"]["mean"] for v in CLAIM_ARMS)
     return chance - best >= LEFT, (f"the better arm's last training error {pct(best)}, chance {pct(chance, 0)}; "
-                                   f"the early stages need {100 * LEFT:.0f} points below it")
+                                   f"one arm must end ≥ {100 * LEFT:.0f} points below chance")
 
 
 # §2's centred raw RGB values (0-255 units): every other CPU record divides them by the channel
