@@ -45,9 +45,9 @@ COMMANDS = {"inconclusive (regime)": "alexnet run {exp} --preset regime",
 
 # Where the record's design, not its length, explains the verdict.
 NOTES = {
-    "init": "biases 1 against biases 0, both N(0, 0.01), in §2's raw pixel units: with biases 1 the logits start "
-            "almost the same for every image (the learning chapter measures the share that changes from image "
-            "to image); the paper's wider network is not measured",
+    "init": "biases 1 against biases 0, both N(0, 0.01), in §2's raw pixel units, on a CPU-scale net without LRN: "
+            "the biases-1 arm never left chance; its logits start almost the same for every image, which is "
+            "consistent with that (the learning chapter measures it); the paper's wider network is not measured",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
     "two_columns": "both nets fit their 8,000-image training subset far better than they generalise (measured in "
