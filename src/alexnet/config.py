@@ -169,13 +169,14 @@ def unknown_key(key: str) -> ConfigError:
     return ConfigError(f"unknown config key {key!r} — {hint} ({HELP})")
 
 
-def renamed(changes: dict) -> dict:
-    """`changes` with old key names under their new ones (a new name given too wins)."""
+def renamed(changes: dict, made: bool = False) -> dict:
+    """`changes` with old key names under their new ones (a new name given too wins); `made`: a
+    saved config (a record's, a checkpoint's), where a key added since has its old value (ADDED)."""
     out = {k: v for k, v in changes.items() if k not in RENAMED}
     for old, new in RENAMED.items():
         if old in changes:
             out.setdefault(new, changes[old])
-    return out
+    return {**ADDED, **out} if made else out
 
 
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")    # how a boolean is written

@@ -67,7 +67,8 @@ def _schedule_ends(record, variant: str, key: str) -> dict[str, str]:
     ceiling = record.config.get("base", record.config).get("epochs")
     at = int((ends >= ceiling).sum()) if ceiling else 0
     ended = f"epoch {ends.min()}" if ends.min() == ends.max() else f"epochs {ends.min()}–{ends.max()}"
-    return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ended": ended, f"{key}_ceiling": f"{at} of {len(drops)}" if at else f"none of the {len(drops)}",
+    reached = f"{at} of {len(drops)}" if at else f"none of the {len(drops)}"
+    return {f"{key}_drops": f"{drops.mean():.1f}", f"{key}_ended": ended, f"{key}_ceiling": reached,
             "ceiling": str(ceiling or "–")}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import locks, records
-from ..config import ADDED, Config, ConfigError, renamed, resolve, valid_keys
+from ..config import Config, ConfigError, renamed, resolve, valid_keys
 from ..stats import summarize
 from ..training.loop import TrainResult, train
 from .registry import get
@@ -86,7 +86,7 @@ def grow(name: str, preset: str, cfg: Config, seeds: list[int], overrides, resul
     if not hasattr(module, "summarize_metrics"):
         raise ConfigError(f"{name!r} cannot add seeds to a record (its summary is not derived from its "
                           f"metrics alone); rerun it whole with --force")
-    differ = sorted(k for k, v in {**ADDED, **renamed(rec.config.get("base", {}))}.items()
+    differ = sorted(k for k, v in renamed(rec.config.get("base", {}), made=True).items()
                     if k not in HOW_IT_RAN and k in cfg.to_dict() and cfg.to_dict()[k] != v)
     if differ:
         raise ConfigError(f"{rec.path} was made with other settings ({', '.join(differ)}); seeds join a "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import ADDED, Config, renamed
+from ..config import Config, renamed
 from .progress import signals_held
 
 
@@ -169,7 +169,7 @@ def check_same_run(saved: dict, cfg: Config, path: Path, allowed: set[str] = RES
     saved config lacks is an option added since: the value every run before it had
     (`config.ADDED`), else not compared (the presets keep such options' old behaviour).
     A key saved under its old name is compared under its new one (`config.renamed`)."""
-    saved = {**ADDED, **renamed(saved)}
+    saved = renamed(saved, made=True)
     diff = {k: (saved[k], v) for k, v in cfg.to_dict().items()
             if k not in allowed and k in saved and saved[k] != v}
     if diff:
