@@ -84,6 +84,29 @@ def test_colourfulness_reference_values():
     assert vis.colourfulness(noise).mean() == pytest.approx(2 / 3, abs=0.01)
 
 
+def test_split_excess_is_the_column_gap_beyond_that_of_every_equal_split():
+    """A reference by enumeration: over all C(8, 4) equal splits of eight values, the mean |gap|."""
+    from itertools import combinations
+    v = np.array([0.1, 0.7, 0.2, 0.9, 0.4, 0.3, 0.8, 0.5])
+    every = [abs(v[list(c)].mean() - np.delete(v, list(c)).mean()) for c in combinations(range(8), 4)]
+    assert vis.split_excess(v, draws=50000) == pytest.approx(abs(v[4:].mean() - v[:4].mean()) - np.mean(every), abs=2e-3)
+    sorted_apart = np.r_[np.zeros(48), np.full(48, 2 / 3)]                 # Figure 3: a grey column, a colour one
+    assert 0.55 < vis.split_excess(sorted_apart) < 2 / 3              # the gap, less random halves' ~0.05
+    assert vis.split_excess(sorted_apart) == vis.split_excess(sorted_apart[::-1])   # which GPU turns grey is chance
+    noise = np.random.default_rng(3).normal(2 / 3, 0.1, size=(200, 96))
+    assert abs(np.mean([vis.split_excess(row, draws=200) for row in noise])) < 0.003
+
+
+def test_column_colour_of_an_untrained_net_is_its_init():
+    """The measure's two halves agree where nothing was trained (the same weights, twice)."""
+    from alexnet.config import resolve
+    from alexnet.models import build_model
+    cfg = resolve("cpu", dict(model="alexnet_small", columns=2, seed=3))
+    out = vis.column_colour(build_model(cfg, 10, 3), build_model(cfg, 10, 3))   # the seed rebuilds the init
+    assert all(out[k] == out[f"{k}_init"] for k in ("col1", "col2", "col_gap", "col_split"))
+    assert set(out) == set(vis.COLOUR_COLUMNS) and out["col1"] == pytest.approx(2 / 3, abs=0.05)
+
+
 def test_nearest_is_brute_force_euclidean():
     gen = torch.Generator().manual_seed(0)
     bank, q = torch.randn(50, 16, generator=gen), torch.randn(3, 16, generator=gen)
@@ -98,3 +121,20 @@ def test_kernel_grid_layout():
     from alexnet.plots.learned import kernel_grid
     grid = kernel_grid(np.random.default_rng(0).normal(size=(96, 3, 11, 11)), per_row=8)
     assert grid.shape == (12 * 12 + 1, 8 * 12 + 1, 3) and grid.min() >= 0 and grid.max() <= 1
+
+
+def test_two_columns_measures_conv1_per_column_and_rebuilds_the_init(tmp_path, monkeypatch):
+    """Figure 3's CIFAR-10 proxy end to end: at a learning rate of 1e-12 nothing moves, so the
+    trained measure equals the one on the rebuilt init (the run's seed rebuilds its initial weights)."""
+    from alexnet.harness.registry import declared
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    fast = ["epochs=1", "train_limit=32", "val_limit=16", "batch_size=16", "lr=1e-12", "weight_decay=0"]
+    run_experiment("two_columns", "smoke", fast, tmp_path / "res")
+    rec = load("two_columns", "smoke", root=tmp_path / "res")
+    for variant in ("two_columns", "one_column_half"):
+        s = rec.summary[variant]
+        assert s["col_split"]["values"] == pytest.approx(s["col_split_init"]["values"], abs=1e-6)
+        assert 0 <= s["train_clean_top1_err"]["mean"] <= 1
+    claim = next(c for c in declared("two_columns").claims if c.id == "colour_split_proxy")
+    assert claim.effect(rec.summary) == rec.summary["two_columns"]["col_split"]["values"]
+    assert claim.regime.learned(rec.summary)[0] is False                 # conv1 never moved

@@ -99,7 +99,7 @@ def _colour_record(moved: float, gaps=(0.30, 0.28, 0.32)):
     """An imagenet_sample record whose chosen net's conv1 colourfulness moved by `moved` (column 1)."""
     node = lambda v: {"mean": float(sum(v) / len(v)), "values": list(v), "seeds": [0, 1, 2]}   # noqa: E731
     net = {"col1": node([2 / 3 - moved] * 3), "col1_init": node([2 / 3] * 3), "col2": node([2 / 3] * 3),
-           "col2_init": node([2 / 3] * 3), "col_gap": node(gaps)}
+           "col2_init": node([2 / 3] * 3), "col_split": node(gaps)}
     return records.Record(path=Path("."), experiment="imagenet_sample", preset="long", config={},
                           metrics=pd.DataFrame(columns=["epoch", "val_top1_err"]), provenance={},
                           summary={"chosen": "kaiming", "kaiming": net})

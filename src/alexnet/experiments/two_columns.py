@@ -13,6 +13,9 @@ shows it is the same function as the two-GPU split). The `cpu` preset compares
 """
 from __future__ import annotations
 
+from ..evaluation import probes
+from ..evaluation.metrics import clean_train_error
+from ..models import build_model
 from ..harness import presets
 from ..harness.declare import Claim, Experiment, paired, Regime
 from ..harness.paper_tables import CLAIMS
@@ -22,13 +25,23 @@ from ..stats import moves, pct
 VARIANTS = {"two_columns": dict(columns=2), "one_column_half": dict(columns=1)}
 
 
+def measure(variant: str, seed: int, result) -> dict[str, float]:
+    """Two checks of a trained net that cost no training: its error on its own training images
+    in test mode (how much capacity is left over) and conv1's colourfulness per column, trained
+    and at init (Figure 3 on CIFAR-10; the half-width net's two halves of kernels are no columns,
+    a control). The run's seed rebuilds its initial weights."""
+    init = build_model(result.cfg, result.data.num_classes, 3)
+    return {**clean_train_error(result), **probes.column_colour(result.model, init)}
+
+
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    return run_counting_parameters("two_columns", preset, cfg, VARIANTS, seeds, summarize_metrics)
+    return run_counting_parameters("two_columns", preset, cfg, VARIANTS, seeds, summarize_metrics, measure)
 
 
 def summarize_metrics(metrics, cfg) -> dict:
     """The summary from the metrics alone (`alexnet run ... --resummarize` re-derives it)."""
-    summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "seconds"))
+    summary = final_summary(metrics, ("val_top1_err", "val_top5_err", "train_err", "seconds",
+                                      "train_clean_top1_err", *probes.COLOUR_COLUMNS))   # measured: where present
     two, one = summary["two_columns"], summary["one_column_half"]
     summary["gain_top1"] = one["val_top1_err"]["mean"] - two["val_top1_err"]["mean"]   # > 0: two columns better
     summary["gain_top5"] = one["val_top5_err"]["mean"] - two["val_top5_err"]["mean"]
@@ -48,7 +61,21 @@ def facts(record) -> dict[str, str]:
     for v, key in (("two_columns", "two"), ("one_column_half", "one")):   # the check of the likely reason
         train, test = s[v]["train_err"]["mean"], s[v]["val_top1_err"]["mean"]
         out.update({f"train_{key}": pct(train), f"test_{key}": pct(test), f"gap_{key}": f"{100 * (test - train):.0f}"})
+        clean = s[v].get("train_clean_top1_err")                           # measured: where the record has it
+        out[f"clean_{key}"] = pct(clean["mean"]) if clean else "–"
+        out.update({f"{k}_{key}": text for k, text in probes.split_facts(s[v]).items()})
+    out["col_moved"] = f"{probes.colour_moved(s['two_columns']):.3f}"
     return out
+
+
+def _colour_split(summary: dict) -> list[float]:
+    """Per seed: how much more the two columns' conv1 kernels differ in colourfulness than random
+    halves of them do (`probes.split_excess`; > 0: Figure 3's split)."""
+    return summary["two_columns"].get("col_split", {}).get("values", [])
+
+
+def _conv1_learned(summary: dict) -> tuple[bool, str]:
+    return probes.conv1_learned(summary["two_columns"])
 
 
 # --- The declaration: presets, seeds, variants and the claims this experiment measures ---
@@ -62,4 +89,6 @@ EXPERIMENT = Experiment(
     seeds=dict(presets.THREE, regime=[0, 1, 2, 3]), variants=VARIANTS,
     claims=(Claim("two_columns", "Two columns beat one half-width column (§3.2)", "1.7 points lower top-1", "multi_gpu",
                   paired(("one_column_half", "val_top1_err"), ("two_columns", "val_top1_err")),
-                  CLAIMS["two_columns"]["gain_top1"], regime=Regime()),))
+                  CLAIMS["two_columns"]["gain_top1"], regime=Regime()),
+            Claim("colour_split_proxy", "conv1's columns differ in colour (Fig. 3, CIFAR-10 proxy)", "qualitative",
+                  "learned", _colour_split, unit="plain", regime=Regime(learned=_conv1_learned))))

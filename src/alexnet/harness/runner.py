@@ -211,14 +211,17 @@ def last_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_counting_parameters(experiment: str, preset: str, base: Config, variants: dict[str, dict],
-                            seeds: list[int], summarize) -> Outcome:
+                            seeds: list[int], summarize, measure=None) -> Outcome:
     """`run_variants`, summarized by `summarize(metrics, cfg)`, with each variant's parameter
-    count (of the net as trained: its class count is the dataset's) under [variant]["parameters"]."""
+    count (of the net as trained: its class count is the dataset's) under [variant]["parameters"]
+    and, where given, `measure(variant, seed, result)`'s columns in each run's last epoch row."""
     from ..models.summary import count_parameters
     parameters = {}
-    metrics, fingerprint, configs = run_variants(
-        experiment, preset, base, variants, seeds,
-        on_result=lambda variant, seed, result: parameters.update({variant: count_parameters(result.model)}))
+
+    def on_result(variant, seed, result):
+        parameters[variant] = count_parameters(result.model)
+        return measure(variant, seed, result) if measure else {}
+    metrics, fingerprint, configs = run_variants(experiment, preset, base, variants, seeds, on_result)
     summary = summarize(metrics, base)
     for variant in variants:
         summary[variant]["parameters"] = parameters[variant]
