@@ -57,3 +57,19 @@ def test_a_record_older_than_a_key_grows_only_with_the_value_it_was_made_with(tm
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ConfigError, match="other settings \\(pixel_scale\\)"):
         run_experiment("pooling", "smoke", ["pixel_scale=raw"], results=tmp_path, seeds=[1])
+
+
+def test_a_forced_rerun_that_reads_its_runs_back_keeps_the_batches_that_trained_them(tmp_path, monkeypatch):
+    """`--force` over a record whose scratch runs are finished reads them back (no training): the
+    new provenance keeps the replaced record's batches, so neither the commit that trained the
+    runs nor their hours are lost."""
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    path = run_experiment("pooling", "smoke", results=tmp_path, seeds=[0])
+    first = records.load("pooling", "smoke", root=tmp_path).provenance
+    run_experiment("pooling", "smoke", results=tmp_path, seeds=[0], force=True)
+    again = json.loads((path / "provenance.json").read_text())
+    assert again["reused_checkpoints"] and again["replaced_batches"] == first["batches"]
+    assert records.spent(again)[1] == pytest.approx(records.spent(first)[1] + records.spent({**again, "replaced_batches": []})[1])
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "fresh"))                    # nothing to read back
+    run_experiment("pooling", "smoke", results=tmp_path, seeds=[0], force=True)
+    assert "replaced_batches" not in json.loads((path / "provenance.json").read_text())

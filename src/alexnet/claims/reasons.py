@@ -50,8 +50,11 @@ NOTES = {
             "consistent with that (the learning chapter measures it); the paper's wider network is not measured",
     "pooling_error": "a CIFAR-10 proxy at 32×32 on a subset (the scorecard's scale), where the paper measured "
                      "ImageNet at 224×224: the size of an effect need not carry over",
-    "two_columns": "both nets fit their 8,000-image training subset far better than they generalise (measured in "
-                   "the multi-GPU chapter): the likely reason is that they are short of data, not of kernels",
+    "two_columns": "both nets fit their 8,000-image training subset almost entirely, in test mode, and far better "
+                   "than they generalise (measured in the multi-GPU chapter): the likely reason is that they are "
+                   "short of data, not of kernels",
+    "colour_split_proxy": "a CIFAR-10 proxy: 24 kernels of 5×5 per column on 32×32 images, where the paper's 48 "
+                          "of 11×11 per column saw ImageNet: the size of the split need not carry over",
     "relu_6x": "the paper gives no details of its four-layer network or its rates; ours is a reconstruction",
     "vgg_jitter": "at CPU scale dense testing at Table 3's Q = 55 is one score from the top-left of the rescaled "
                   "image (fc6 is a 1×1 convolution and the poolings round down); the VGG chapter's Q sweep "

@@ -235,15 +235,12 @@ def _nets(n: int) -> str:
 
 
 def _learned_facts(record) -> dict[str, str]:
-    """Figures 3 and 4 in numbers: mean colourfulness per column over seeds (and the spread of
-    their difference), how far it moved from init, and the figure's net's top-1/top-5 hits."""
+    """Figures 3 and 4 in numbers: mean colourfulness per column over seeds, how far it moved
+    from init, the columns' gap beyond random halves, and the figure's net's top-1/top-5 hits."""
     info = json.loads((record.path / "learned.json").read_text())
     s = record.summary[record.summary["chosen"]]
     hits = [(p["label"] == p["top5"][0], p["label"] in p["top5"]) for p in info["predictions"]]
     return dict(col1=f"{s['col1']['mean']:.3f}", col2=f"{s['col2']['mean']:.3f}",
-                col_gap=f"{s['col_gap']['mean']:+.3f}",
-                col_gap_spread=(f" (standard deviation over seeds {s['col_gap']['std']:.3f})"
-                                if s["col_gap"]["n"] > 1 else ""),
                 col_moved=f"{vis.colour_moved(s):.3f}", **vis.split_facts(s),
                 pred_top1=f"{sum(h for h, _ in hits)} of {len(hits)}",
                 pred_top5=f"{sum(h for _, h in hits)} of {len(hits)}")

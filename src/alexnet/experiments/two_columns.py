@@ -64,7 +64,9 @@ def facts(record) -> dict[str, str]:
         clean = s[v].get("train_clean_top1_err")                           # measured: where the record has it
         out[f"clean_{key}"] = pct(clean["mean"]) if clean else "–"
         out.update({f"{k}_{key}": text for k, text in probes.split_facts(s[v]).items()})
-    out["col_moved"] = f"{probes.colour_moved(s['two_columns']):.3f}"
+    two = s["two_columns"]
+    out["col_moved"] = f"{probes.colour_moved(two):.3f}"
+    out["col_lowest"] = f"{min(min(two[c]['values']) for c in ('col1', 'col2')):.2f}" if "col1" in two else "–"
     return out
 
 

@@ -53,8 +53,21 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
         prov = records.provenance(command=_command(name, preset, overrides, seeds), started=started,
                                   seeds=seeds, data=outcome.data, extra=dict(reused_checkpoints=list(REUSED)))
         prov["batches"] = [batch(prov)]
+        if REUSED:       # the runs read back were trained by the record replaced: keep how, and its cost
+            prov["replaced_batches"] = _replaced_batches(name, preset, results)
         return records.write(name, preset, config=config, metrics=outcome.metrics, summary=outcome.summary,
                              provenance=prov, root=results, force=force, files=outcome.files)
+
+
+def _replaced_batches(name: str, preset: str, results: Path | None) -> list[dict]:
+    """The batches of seeds of the record a --force run replaces (and of those it replaced),
+    where that run read finished scratch runs back: the commits, machines and hours that
+    trained them. Empty where there was no record."""
+    try:
+        old = records.load(name, preset, root=results).provenance
+    except FileNotFoundError:
+        return []
+    return [*old.get("replaced_batches", []), *old.get("batches", [batch(old)])]
 
 
 def _run(module, cfg: Config, preset: str, seeds: list[int]) -> Outcome:

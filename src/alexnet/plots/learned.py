@@ -185,6 +185,27 @@ def seed_dots(record, columns=("val_top1_err", "val_top5_err"), text: str = ""):
     return fig
 
 
+def split_figure(record, text: str = ""):
+    """Figure 3's split in numbers (`probes.split_excess`), per variant: each seed's `col_split`
+    at initialisation and trained, a line joining the two (the same seed), the mean a bar."""
+    last = record.metrics.dropna(subset=["col_split"]).sort_values("epoch").groupby(["variant", "seed"]).tail(1)
+    variants = list(dict.fromkeys(last.variant))
+    fig, ax = figure(width=6.4, height=3.4)
+    for i, variant in enumerate(variants):
+        rows = last[last.variant == variant]
+        x = (2 * i, 2 * i + 1)
+        for when, xi in zip(("col_split_init", "col_split"), x):
+            ax.bar(xi, rows[when].mean(), color="#c6dbef", width=0.6)
+        ax.plot(x, rows[["col_split_init", "col_split"]].to_numpy().T, color=COLORS["ours"], marker="o", lw=0.8)
+    ax.axhline(0, color="#999999", lw=0.8)
+    names = [variant_label(record.experiment, v) for v in variants]
+    ax.set_xticks(range(2 * len(variants)), [f"{n}\n{when}" for n in names for when in ("at init", "trained")])
+    ax.set_ylabel("column gap beyond random halves")
+    fig.tight_layout()
+    caption(fig, record, text)
+    return fig
+
+
 def update_rule_figure(df, drop_at: int):
     """The weight under §5's rule and torch's SGD on a quadratic, lr ÷10 at `drop_at`."""
     fig, (ax1, ax2) = figure(ncols=2, width=9.5, height=3.2)
