@@ -5,6 +5,7 @@ the measurements themselves (`colourfulness`, `top5`, fc7 neighbours) are
 from __future__ import annotations
 
 import io
+import textwrap
 
 import numpy as np
 
@@ -198,8 +199,9 @@ def split_figure(record, text: str = ""):
             ax.bar(xi, rows[when].mean(), color="#c6dbef", width=0.6)
         ax.plot(x, rows[["col_split_init", "col_split"]].to_numpy().T, color=COLORS["ours"], marker="o", lw=0.8)
     ax.axhline(0, color="#999999", lw=0.8)
-    names = [variant_label(record.experiment, v) for v in variants]
-    ax.set_xticks(range(2 * len(variants)), [f"{n}\n{when}" for n in names for when in ("at init", "trained")])
+    names = [textwrap.fill(variant_label(record.experiment, v), 16) for v in variants]
+    ax.set_xticks(range(2 * len(variants)), [f"{n}\n{when}" for n in names for when in ("at init", "trained")],
+                  fontsize=8)
     ax.set_ylabel("column gap beyond random halves")
     fig.tight_layout()
     caption(fig, record, text)
