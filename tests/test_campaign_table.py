@@ -54,3 +54,16 @@ def test_a_later_line_that_adds_seeds_to_a_record_is_one_row_counted_once(tmp_pa
 def test_no_queue_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="campaign-queue.txt"):
         campaign.queue(tmp_path / "missing.txt")
+
+
+def test_seeds_added_after_a_look_are_listed_with_the_verdicts_they_reached(tmp_path):
+    """Only a later line of the same record counts as a look; its repeated seeds are not new."""
+    from alexnet.claims import scorecard
+    q = tmp_path / "queue.txt"
+    q.write_text("pooling regime 0,1,2 30\ndropout regime 0,1 30\npooling regime 2,3,4 30\n")
+    t = campaign.after_look(q)
+    assert list(t.index) == ["pooling/regime"]
+    assert t.loc["pooling/regime", "seeds first planned"] == 3 and t.loc["pooling/regime", "seeds added after a look"] == "3, 4"
+    assert f"pooling_error: {scorecard.row(scorecard.claim('pooling_error'))['verdict']}" in t.loc["pooling/regime", "verdicts now"]
+    q.write_text("pooling regime 0,1,2 30\n")
+    assert campaign.after_look(q).empty

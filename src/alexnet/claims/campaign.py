@@ -8,6 +8,8 @@ seeds committed so far and the CPU-hours they took (measured, from the provenanc
 
     table()          the plan and the progress, a row per record (its queue lines merged)
     totals(table())  planned and spent CPU-hours, seeds done of seeds planned
+    after_look()     the records that later lines grew after a verdict was read, with their claims'
+                     verdicts now (seeds added until the rule decides: sequential testing)
 """
 from __future__ import annotations
 
@@ -93,6 +95,30 @@ def totals(t: pd.DataFrame) -> dict:
     return {"planned": float(t["est. CPU-h"].sum()), "spent": float(t["CPU-h spent"].fillna(0).sum()),
             "seeds_done": int(t["seeds done"].sum()), "seeds_planned": int(t["seeds planned"].sum()),
             "scale": scale, "to_come": left * scale}
+
+
+def after_look(path: Path | None = None, marked: bool = False) -> pd.DataFrame:
+    """A row per record whose seeds a later queue line added, once its first line's seeds had
+    given an undecided verdict: the seeds first planned, those added, and the verdicts of the
+    claims it decides now. An interval tested again after each look excludes zero by chance
+    more often than its nominal 5%, so a verdict decided after more looks is less sure.
+    `marked`: each verdict as a page shows it (`scorecard.tag`, HTML)."""
+    verdicts = scorecard.table().set_index("id").verdict
+    firsts: dict[tuple[str, str], list[int]] = {}
+    added: dict[tuple[str, str], list[int]] = {}
+    for line in queue(path):
+        key = (line["experiment"], line["preset"])
+        if key in firsts:
+            added.setdefault(key, []).extend(s for s in line["seeds"] if s not in firsts[key] + added[key])
+        else:
+            firsts[key], added[key] = line["seeds"], []
+    rows = [{"record": f"{exp}/{preset}", "seeds first planned": len(firsts[exp, preset]),
+             "seeds added after a look": ", ".join(map(str, more)),
+             "verdicts now": "; ".join(f"{c.id}: {scorecard.tag(c.id, verdicts[c.id]) if marked else verdicts[c.id]}"
+                                       for c in scorecard.claims()
+                                       if c.experiment == exp)}
+            for (exp, preset), more in added.items() if more]
+    return pd.DataFrame(rows).set_index("record") if rows else pd.DataFrame()
 
 
 def spent_text(t: pd.DataFrame, root: Path | None = None) -> str:

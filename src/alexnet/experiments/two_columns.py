@@ -35,7 +35,7 @@ def measure(variant: str, seed: int, result) -> dict[str, float]:
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    return run_counting_parameters("two_columns", preset, cfg, VARIANTS, seeds, summarize_metrics, measure)
+    return run_counting_parameters("two_columns", preset, cfg, VARIANTS, seeds, summarize_metrics)   # and `measure`
 
 
 def summarize_metrics(metrics, cfg) -> dict:

@@ -224,12 +224,13 @@ def last_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_counting_parameters(experiment: str, preset: str, base: Config, variants: dict[str, dict],
-                            seeds: list[int], summarize, measure=None) -> Outcome:
+                            seeds: list[int], summarize) -> Outcome:
     """`run_variants`, summarized by `summarize(metrics, cfg)`, with each variant's parameter
     count (of the net as trained: its class count is the dataset's) under [variant]["parameters"]
-    and, where given, `measure(variant, seed, result)`'s columns in each run's last epoch row."""
+    and, where the experiment has one, its `measure(variant, seed, result)`'s columns in each
+    run's last epoch row."""
     from ..models.summary import count_parameters
-    parameters = {}
+    parameters, measure = {}, getattr(get(experiment), "measure", None)
 
     def on_result(variant, seed, result):
         parameters[variant] = count_parameters(result.model)
