@@ -63,7 +63,7 @@ def test_seeds_added_after_a_look_are_listed_with_the_verdicts_they_reached(tmp_
     q.write_text("pooling regime 0,1,2 30\ndropout regime 0,1 30\npooling regime 2,3,4 30\n")
     t = campaign.after_look(q)
     assert list(t.index) == ["pooling/regime"]
-    assert t.loc["pooling/regime", "seeds first planned"] == 3 and t.loc["pooling/regime", "seeds added after a look"] == "3, 4"
+    assert t.loc["pooling/regime", "seeds first planned"] == "0, 1, 2" and t.loc["pooling/regime", "seeds added after a look"] == "3, 4"
     assert f"pooling_error: {scorecard.row(scorecard.claim('pooling_error'))['verdict']}" in t.loc["pooling/regime", "verdicts now"]
     q.write_text("pooling regime 0,1,2 30\n")
     assert campaign.after_look(q).empty

@@ -112,7 +112,7 @@ def after_look(path: Path | None = None, marked: bool = False) -> pd.DataFrame:
             added.setdefault(key, []).extend(s for s in line["seeds"] if s not in firsts[key] + added[key])
         else:
             firsts[key], added[key] = line["seeds"], []
-    rows = [{"record": f"{exp}/{preset}", "seeds first planned": len(firsts[exp, preset]),
+    rows = [{"record": f"{exp}/{preset}", "seeds first planned": ", ".join(map(str, firsts[exp, preset])),
              "seeds added after a look": ", ".join(map(str, more)),
              "verdicts now": "; ".join(f"{c.id}: {scorecard.tag(c.id, verdicts[c.id]) if marked else verdicts[c.id]}"
                                        for c in scorecard.claims()
