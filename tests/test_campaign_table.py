@@ -56,14 +56,22 @@ def test_no_queue_is_one_line(tmp_path):
         campaign.queue(tmp_path / "missing.txt")
 
 
-def test_seeds_added_after_a_look_are_listed_with_the_verdicts_they_reached(tmp_path):
-    """Only a later line of the same record counts as a look; its repeated seeds are not new."""
+def test_seeds_added_after_a_look_are_listed_with_the_verdicts_before_and_after(tmp_path, monkeypatch):
+    """Only a later line of the same record counts as a look (its repeated seeds are not new);
+    the verdict at the first seeds is the record re-read at those seeds alone."""
     from alexnet.claims import scorecard
+    from alexnet.harness.runner import at_seeds
+    monkeypatch.setenv("ALEXNET_RESULTS", str(records.project_root() / "results"))     # the committed records
     q = tmp_path / "queue.txt"
     q.write_text("pooling regime 0,1,2 30\ndropout regime 0,1 30\npooling regime 2,3,4 30\n")
     t = campaign.after_look(q)
     assert list(t.index) == ["pooling/regime"]
-    assert t.loc["pooling/regime", "seeds first planned"] == "0, 1, 2" and t.loc["pooling/regime", "seeds added after a look"] == "3, 4"
-    assert f"pooling_error: {scorecard.row(scorecard.claim('pooling_error'))['verdict']}" in t.loc["pooling/regime", "verdicts now"]
+    row, rec = t.loc["pooling/regime"], records.load("pooling", "regime")
+    assert row["seeds first planned"] == "0, 1, 2" and row["seeds added after a look"] == "3, 4"
+    c = scorecard.claim("pooling_error")
+    assert f"pooling_error: {scorecard.row(c)['verdict']}" in row["verdicts now"]
+    then = at_seeds(rec, [0, 1, 2])
+    assert f"pooling_error: {scorecard.row(c, rec=then)['verdict']}" in row["verdicts at those seeds"]
+    assert sorted(then.metrics.seed.unique()) == [0, 1, 2] and scorecard.effects(c, then) == scorecard.effects(c, rec)[:3]
     q.write_text("pooling regime 0,1,2 30\n")
     assert campaign.after_look(q).empty

@@ -97,28 +97,41 @@ def totals(t: pd.DataFrame) -> dict:
             "scale": scale, "to_come": left * scale}
 
 
-def after_look(path: Path | None = None, marked: bool = False) -> pd.DataFrame:
+def after_look(path: Path | None = None, marked: bool = False, root: Path | None = None) -> pd.DataFrame:
     """A row per record whose seeds a later queue line added, once its first line's seeds had
-    given an undecided verdict: the seeds first planned, those added, and the verdicts of the
-    claims it decides now. An interval tested again after each look excludes zero by chance
-    more often than its nominal 5%, so a verdict decided after more looks is less sure.
-    `marked`: each verdict as a page shows it (`scorecard.tag`, HTML)."""
-    verdicts = scorecard.table().set_index("id").verdict
+    given an undecided verdict: the seeds first planned and the verdicts they give alone (the
+    record re-read at those seeds, `runner.at_seeds`), the seeds added, those committed, and
+    the verdicts now. An interval tested again after each look excludes zero by chance more
+    often than its nominal 5%, so a verdict decided after more looks is less sure.
+    `marked`: each verdict now as a page shows it (`scorecard.tag`, HTML)."""
+    from ..harness.runner import at_seeds
     firsts: dict[tuple[str, str], list[int]] = {}
     added: dict[tuple[str, str], list[int]] = {}
     for line in queue(path):
         key = (line["experiment"], line["preset"])
         if key in firsts:
-            added.setdefault(key, []).extend(s for s in line["seeds"] if s not in firsts[key] + added[key])
+            added[key] += [s for s in line["seeds"] if s not in firsts[key] + added[key]]
         else:
             firsts[key], added[key] = line["seeds"], []
-    rows = [{"record": f"{exp}/{preset}", "seeds first planned": ", ".join(map(str, firsts[exp, preset])),
-             "seeds added after a look": ", ".join(map(str, more)),
-             "verdicts now": "; ".join(f"{c.id}: {scorecard.tag(c.id, verdicts[c.id]) if marked else verdicts[c.id]}"
-                                       for c in scorecard.claims()
-                                       if c.experiment == exp)}
-            for (exp, preset), more in added.items() if more]
+    rows = []
+    for (exp, preset), more in added.items():
+        if not more or not records.record_dir(exp, preset, root).exists():
+            continue
+        rec = records.load(exp, preset, root=root)
+        then = at_seeds(rec, firsts[exp, preset])
+        ids = [c for c in scorecard.claims() if c.experiment == exp]
+        now = {c.id: scorecard.row(c, rec=rec)["verdict"] for c in ids}
+        rows.append({"record": f"{exp}/{preset}", "seeds first planned": _seeds(firsts[exp, preset]),
+                     "verdicts at those seeds": "; ".join(f"{c.id}: {scorecard.row(c, rec=then)['verdict']}"
+                                                          for c in ids),
+                     "seeds added after a look": _seeds(more),
+                     "seeds committed": _seeds(rec.provenance.get("seeds", [])),
+                     "verdicts now": "; ".join(f"{i}: {scorecard.tag(i, v) if marked else v}" for i, v in now.items())})
     return pd.DataFrame(rows).set_index("record") if rows else pd.DataFrame()
+
+
+def _seeds(seeds: list[int]) -> str:
+    return ", ".join(map(str, sorted(seeds)))
 
 
 def spent_text(t: pd.DataFrame, root: Path | None = None) -> str:

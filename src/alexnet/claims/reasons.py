@@ -29,7 +29,7 @@ GROUPS = {
     "inconclusive (regime)": ("Regime not reached: the runs stopped too early",
                               "the paper's schedule on CIFAR-10 to its last drop, seed by seed (the `regime` "
                               "preset); at full scale, ImageNet on GPUs"),
-    "not begun": ("Not begun: training never left its starting point",
+    "not begun": ("Not begun: what the claim is about never left its starting point",
                   "training far longer than this campaign can (the chapter says what is known of the cost); "
                   "at full scale, the paper's own run on GPUs"),
     "inconclusive (one seed)": ("One seed: no interval", "more seeds of the same record"),

@@ -63,8 +63,13 @@ def facts(record) -> dict[str, str]:
         out.update({f"train_{key}": pct(train), f"test_{key}": pct(test), f"gap_{key}": f"{100 * (test - train):.0f}"})
         clean = s[v].get("train_clean_top1_err")                           # measured: where the record has it
         out[f"clean_{key}"] = pct(clean["mean"]) if clean else "–"
+        out[f"clean_range_{key}"] = f"{pct(min(clean['values']))}–{pct(max(clean['values']))}" if clean else "–"
+        out[f"clean_gap_{key}"] = f"{100 * (test - clean['mean']):.0f}" if clean else "–"
         out.update({f"{k}_{key}": text for k, text in probes.split_facts(s[v]).items()})
     two = s["two_columns"]
+    if "train_clean_top1_err" in two:
+        out["moves_clean"] = moves(s["one_column_half"]["train_clean_top1_err"]["mean"]
+                                   - two["train_clean_top1_err"]["mean"], "the clean training error")
     out["col_moved"] = f"{probes.colour_moved(two):.3f}"
     out["col_lowest"] = f"{min(min(two[c]['values']) for c in ('col1', 'col2')):.2f}" if "col1" in two else "–"
     return out

@@ -2,6 +2,7 @@
 most experiments do inside it: train a few variants of one config over seeds, and tabulate."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import time
@@ -152,6 +153,15 @@ def _resummarized(rec: records.Record, derived: dict, results: Path | None) -> P
     prov = dict(rec.provenance, summary_rederived=[*rec.provenance.get("summary_rederived", []), note])
     return records.write(name, preset, config=rec.config, metrics=rec.metrics, summary=summary,
                          provenance=prov, root=results, force=True)
+
+
+def at_seeds(rec: records.Record, seeds: list[int]) -> records.Record:
+    """The record as it read with only `seeds`: their metrics, the summary re-derived from them
+    (as `resummarize` does; nothing retrains). What a verdict was before seeds were added."""
+    metrics = rec.metrics[rec.metrics.seed.isin(seeds)]
+    summary = _deep_update(rec.summary, get(rec.experiment).summarize_metrics(metrics, record_config(rec)))
+    kept = [s for s in rec.provenance.get("seeds", []) if s in seeds]
+    return dataclasses.replace(rec, metrics=metrics, summary=summary, provenance=dict(rec.provenance, seeds=kept))
 
 
 def record_config(rec: records.Record) -> Config:
