@@ -97,9 +97,9 @@ def spent(prov: dict, metrics: pd.DataFrame | None = None) -> tuple[float, float
     resumed in a later batch (counted from its resumption) makes the `metrics`' epoch seconds
     add up to more, those (a lower bound: evaluation and start-up left out)."""
     threads = prov.get("hardware", {}).get("torch_threads") or 1
-    batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in prov.get("batches", [])] \
-        or [(prov["started_utc"], prov["ended_utc"], threads)]
-    batches += [(b["started_utc"], b["ended_utc"], b.get("threads") or threads) for b in prov.get("replaced_batches", [])]
+    own = prov.get("batches") or [dict(started_utc=prov["started_utc"], ended_utc=prov["ended_utc"])]
+    batches = [(b["started_utc"], b["ended_utc"], b.get("threads") or threads)
+               for b in [*own, *prov.get("replaced_batches", [])]]
     hours = [((datetime.strptime(b, UTC) - datetime.strptime(a, UTC)).total_seconds() / 3600, t) for a, b, t in batches]
     wall, cpu = sum(h for h, _ in hours), sum(h * t for h, t in hours)
     trained = float(metrics.seconds.sum()) / 3600 if metrics is not None and {"epoch", "seconds"} <= set(metrics) else 0.0
