@@ -168,3 +168,16 @@ def test_load_checkpoint_gives_the_model(tmp_path):
     assert cfg2.model == cfg.model and not model.training
     a, b = result.model.state_dict(), model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_load_checkpoint_of_a_run_older_than_a_key_gives_the_value_it_ran_with(tmp_path):
+    """A run saved before `pixel_scale` existed fed its net std-scaled pixels: loading it must
+    say so (the paper preset's default is raw pixels, which would evaluate it wrongly)."""
+    result = train(resolve("smoke", ["epochs=1"]), out_dir=tmp_path, **QUIET)
+    state = C.load_checkpoint_file(tmp_path / "checkpoint.pt")
+    assert result.cfg.pixel_scale == "std"
+    state["config"] = {k: v for k, v in state["config"].items() if k != "pixel_scale"}
+    cfg, _ = C.load_checkpoint(None, state=state)
+    assert cfg.pixel_scale == "std"
+    state["config"]["pixel_scale"] = "raw"
+    assert C.load_checkpoint(None, state=state)[0].pixel_scale == "raw"

@@ -133,7 +133,10 @@ def load_checkpoint(path, overrides: list[str] | None = None, state: dict | None
     from ..config import parse_overrides, resolve
     from ..models import build_model
     state = state or load_checkpoint_file(path)
-    cfg = resolve("paper", {**state["config"], **parse_overrides(overrides or []), "device": "cpu"})
+    # a key added since the run was saved takes the value the run had (`config.ADDED`), not the
+    # paper preset's: a run from before `pixel_scale` fed its net std-scaled pixels, not raw ones
+    cfg = resolve("paper", {**renamed(state["config"], made=True), **parse_overrides(overrides or []),
+                            "device": "cpu"})
     weights = state["model"]
     model = build_model(cfg, weights["fc8.weight"].shape[0], weights["conv1.weight"].shape[1])
     model.load_state_dict(weights)
