@@ -159,9 +159,14 @@ def at_seeds(rec: records.Record, seeds: list[int]) -> records.Record:
     """The record as it read with only `seeds`: their metrics, the summary re-derived from them
     (as `resummarize` does; nothing retrains). What a verdict was before seeds were added."""
     metrics = rec.metrics[rec.metrics.seed.isin(seeds)]
-    summary = _deep_update(rec.summary, get(rec.experiment).summarize_metrics(metrics, record_config(rec)))
+    summary = summary_from(rec, metrics)
     kept = [s for s in rec.provenance.get("seeds", []) if s in seeds]
     return dataclasses.replace(rec, metrics=metrics, summary=summary, provenance=dict(rec.provenance, seeds=kept))
+
+
+def summary_from(rec: records.Record, metrics: pd.DataFrame) -> dict:
+    """`rec`'s summary with every key its experiment derives from metrics re-derived from `metrics`."""
+    return _deep_update(rec.summary, get(rec.experiment).summarize_metrics(metrics, record_config(rec)))
 
 
 def record_config(rec: records.Record) -> Config:
@@ -186,10 +191,15 @@ def runs_root() -> Path:
     return Path(os.environ.get("ALEXNET_RUNS", cache))
 
 
+def scratch_path(experiment: str, preset: str, variant: str, seed: int) -> Path:
+    """Where a run of an experiment keeps its checkpoints (nothing noted: a reader's lookup)."""
+    return runs_root() / experiment / preset / f"{variant}-seed{seed}"
+
+
 def scratch_dir(experiment: str, preset: str, variant: str, seed: int) -> Path:
     """Checkpoints of an experiment's runs, so an interrupted experiment resumes; a run
     found there already is noted in `REUSED` (and so in the record's provenance)."""
-    out = runs_root() / experiment / preset / f"{variant}-seed{seed}"
+    out = scratch_path(experiment, preset, variant, seed)
     if (out / "checkpoint.pt").exists() and str(out) not in REUSED:
         REUSED.append(str(out))
     return out
