@@ -161,13 +161,16 @@ def test_a_checkpoint_older_than_a_key_resumes_only_with_the_value_it_was_made_w
         C.check_same_run(saved, resolve("smoke", ["epochs=2", "pixel_scale=raw"]), Path("checkpoint.pt"))
 
 
-def test_load_checkpoint_gives_the_model(tmp_path):
-    cfg = resolve("smoke", ["epochs=1"])
+@pytest.mark.parametrize("changes", [[], ["model=vgg_a_small", "batch_size=16", "train_limit=64", "val_limit=32"]],
+                         ids=["alexnet", "vgg"])
+def test_load_checkpoint_gives_the_model(tmp_path, changes):
+    """AlexNet's first layer is conv1, VGG's conv1_1: both load, with their classes and channels."""
+    cfg = resolve("smoke", ["epochs=1", *changes])
     result = train(cfg, out_dir=tmp_path, **QUIET)
     cfg2, model = C.load_checkpoint(tmp_path / "checkpoint.pt")
     assert cfg2.model == cfg.model and not model.training
     a, b = result.model.state_dict(), model.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_load_checkpoint_of_a_run_older_than_a_key_gives_the_value_it_ran_with(tmp_path):

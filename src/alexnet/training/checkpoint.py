@@ -138,7 +138,8 @@ def load_checkpoint(path, overrides: list[str] | None = None, state: dict | None
     cfg = resolve("paper", {**renamed(state["config"], made=True), **parse_overrides(overrides or []),
                             "device": "cpu"})
     weights = state["model"]
-    model = build_model(cfg, weights["fc8.weight"].shape[0], weights["conv1.weight"].shape[1])
+    first_conv = next(v for k, v in weights.items() if k.endswith("weight") and v.dim() == 4)   # conv1, conv1_1 (VGG)
+    model = build_model(cfg, weights["fc8.weight"].shape[0], first_conv.shape[1])
     model.load_state_dict(weights)
     return cfg, model.eval()
 
