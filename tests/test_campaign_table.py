@@ -75,3 +75,21 @@ def test_seeds_added_after_a_look_are_listed_with_the_verdicts_before_and_after(
     assert sorted(then.metrics.seed.unique()) == [0, 1, 2] and scorecard.effects(c, then) == scorecard.effects(c, rec)[:3]
     q.write_text("pooling regime 0,1,2 30\n")
     assert campaign.after_look(q).empty
+
+
+def test_the_scorecard_marks_a_verdict_that_seeds_added_after_a_look_changed(tmp_path, monkeypatch):
+    from alexnet.claims import scorecard
+    from alexnet.harness.runner import at_seeds
+    monkeypatch.setenv("ALEXNET_RESULTS", str(records.project_root() / "results"))     # the committed records
+    rec, c, q = records.load("pooling", "regime"), scorecard.claim("pooling_overfit"), tmp_path / "queue.txt"
+    now, before = scorecard.row(c, rec=rec)["verdict"], scorecard.row(c, rec=at_seeds(rec, [0, 1]))["verdict"]
+    assert before != now                                       # two seeds leave it undecided
+    q.write_text("pooling regime 0,1 30\npooling regime 2,3,4 30\n")
+    moved = campaign.moved_after_look(q)
+    assert moved["pooling_overfit"] == before
+    page = scorecard.html(scorecard.table(), marks=moved)
+    assert f'data-claim="pooling_overfit">{now}</span> <a class="after-look" href="#after-look" ' \
+           f'title="at the seeds first planned: {before}">†</a>' in page
+    assert page.count('class="after-look"') == len(moved)
+    q.write_text("pooling regime 0,1 30\ndropout regime 0,1 30\n")
+    assert campaign.moved_after_look(q) == {}

@@ -10,6 +10,7 @@ seeds committed so far and the CPU-hours they took (measured, from the provenanc
     totals(table())  planned and spent CPU-hours, seeds done of seeds planned
     after_look()     the records that later lines grew after a verdict was read, with their claims'
                      verdicts now (seeds added until the rule decides: sequential testing)
+    moved_after_look()  the claims whose verdict those added seeds changed (the scorecard marks them)
 """
 from __future__ import annotations
 
@@ -97,13 +98,9 @@ def totals(t: pd.DataFrame) -> dict:
             "scale": scale, "to_come": left * scale}
 
 
-def after_look(path: Path | None = None, marked: bool = False, root: Path | None = None) -> pd.DataFrame:
-    """A row per record whose seeds a later queue line added, once its first line's seeds had
-    given an undecided verdict: the seeds first planned and the verdicts they give alone (the
-    record re-read at those seeds, `runner.at_seeds`), the seeds added, those committed, and
-    the verdicts now. An interval tested again after each look excludes zero by chance more
-    often than its nominal 5%, so a verdict decided after more looks is less sure.
-    `marked`: each verdict now as a page shows it (`scorecard.tag`, HTML)."""
+def _looks(path: Path | None, root: Path | None):
+    """(experiment, preset, seeds first planned, seeds added, the record, the record at those
+    first seeds) for each record a later queue line grew."""
     from ..harness.runner import at_seeds
     firsts: dict[tuple[str, str], list[int]] = {}
     added: dict[tuple[str, str], list[int]] = {}
@@ -113,21 +110,42 @@ def after_look(path: Path | None = None, marked: bool = False, root: Path | None
             added[key] += [s for s in line["seeds"] if s not in firsts[key] + added[key]]
         else:
             firsts[key], added[key] = line["seeds"], []
-    rows = []
     for (exp, preset), more in added.items():
-        if not more or not records.record_dir(exp, preset, root).exists():
-            continue
-        rec = records.load(exp, preset, root=root)
-        then = at_seeds(rec, firsts[exp, preset])
+        if more and records.record_dir(exp, preset, root).exists():
+            rec = records.load(exp, preset, root=root)
+            yield exp, preset, firsts[exp, preset], more, rec, at_seeds(rec, firsts[exp, preset])
+
+
+def after_look(path: Path | None = None, marked: bool = False, root: Path | None = None) -> pd.DataFrame:
+    """A row per record whose seeds a later queue line added, once its first line's seeds had
+    given an undecided verdict: the seeds first planned and the verdicts they give alone (the
+    record re-read at those seeds, `runner.at_seeds`), the seeds added, those committed, and
+    the verdicts now. An interval tested again after each look excludes zero by chance more
+    often than its nominal 5%, so a verdict decided after more looks is less sure.
+    `marked`: each verdict now as a page shows it (`scorecard.tag`, HTML)."""
+    rows = []
+    for exp, preset, first, more, rec, then in _looks(path, root):
         ids = [c for c in scorecard.claims() if c.experiment == exp]
         now = {c.id: scorecard.row(c, rec=rec)["verdict"] for c in ids}
-        rows.append({"record": f"{exp}/{preset}", "seeds first planned": _seeds(firsts[exp, preset]),
+        rows.append({"record": f"{exp}/{preset}", "seeds first planned": _seeds(first),
                      "verdicts at those seeds": "; ".join(f"{c.id}: {scorecard.row(c, rec=then)['verdict']}"
                                                           for c in ids),
                      "seeds added after a look": _seeds(more),
                      "seeds committed": _seeds(rec.provenance.get("seeds", [])),
                      "verdicts now": "; ".join(f"{i}: {scorecard.tag(i, v) if marked else v}" for i, v in now.items())})
     return pd.DataFrame(rows).set_index("record") if rows else pd.DataFrame()
+
+
+def moved_after_look(path: Path | None = None, root: Path | None = None) -> dict[str, str]:
+    """claim id -> its verdict at the seeds first planned, for each claim whose verdict now (the
+    scorecard's) differs from it: a verdict the seeds added after a look decided."""
+    out = {}
+    for exp, _, _, _, rec, then in _looks(path, root):
+        for c in (c for c in scorecard.claims() if c.experiment == exp):
+            before, now = scorecard.row(c, rec=then)["verdict"], scorecard.row(c, rec=rec)["verdict"]
+            if before != now:
+                out[c.id] = before
+    return out
 
 
 def _seeds(seeds: list[int]) -> str:

@@ -226,11 +226,17 @@ def tag(claim_id: str, verdict: str) -> str:
     return f'<span class="verdict" data-claim="{claim_id}">{verdict}</span>'
 
 
-def html(card: pd.DataFrame, base: str = "") -> str:
+def html(card: pd.DataFrame, base: str = "", marks: dict[str, str] | None = None) -> str:
     """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
-    chapters' folder relative to the page that shows it)."""
+    chapters' folder relative to the page that shows it). `marks`: claim id -> its verdict at
+    the seeds first planned, for verdicts that seeds added after a look changed
+    (`campaign.moved_after_look`): marked † with a link to where the page explains it."""
     ids = card.id if "id" in card else [""] * len(card)
-    shown = card.assign(verdict=[tag(i, v) if isinstance(i, str) and i else v for i, v in zip(ids, card.verdict)])
+    marks = marks or {}
+    mark = lambda i: (f' <a class="after-look" href="#after-look" title="at the seeds first planned: '   # noqa: E731
+                      f'{marks[i]}">†</a>' if i in marks else "")
+    shown = card.assign(verdict=[tag(i, v) + mark(i) if isinstance(i, str) and i else v
+                                 for i, v in zip(ids, card.verdict)])
     shown = shown.drop(columns=["id"], errors="ignore")
     shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])
     first = [c for c in ("claim", "verdict") if c in shown]          # the verdict in sight, beside its claim
