@@ -87,9 +87,11 @@ def test_the_scorecard_marks_a_verdict_that_seeds_added_after_a_look_changed(tmp
     q.write_text("pooling regime 0,1 30\npooling regime 2,3,4 30\n")
     moved = campaign.moved_after_look(q)
     assert moved["pooling_overfit"] == before
-    page = scorecard.html(scorecard.table(), marks=moved)
-    assert f'data-claim="pooling_overfit">{now}</span> <a class="after-look" href="#after-look" ' \
+    page = scorecard.html(scorecard.table(), marks=scorecard.marks({"after-look": moved}))
+    assert f'data-claim="pooling_overfit">{now}</span> <a class="mark" href="#after-look" ' \
            f'title="at the seeds first planned: {before}">†</a>' in page
-    assert page.count('class="after-look"') == len(moved)
+    assert page.count('class="mark"') == len(moved)
+    both = scorecard.marks({"after-look": moved, "heldout-check": {"pooling_overfit": "inconclusive"}})
+    assert both["pooling_overfit"].endswith('title="on the test images no schedule read: inconclusive">‡</a>')
     q.write_text("pooling regime 0,1 30\ndropout regime 0,1 30\n")
     assert campaign.moved_after_look(q) == {}

@@ -226,16 +226,30 @@ def tag(claim_id: str, verdict: str) -> str:
     return f'<span class="verdict" data-claim="{claim_id}">{verdict}</span>'
 
 
+# The marks a verdict may carry on a page: anchor of the paragraph that explains it -> (symbol,
+# hover text with the other verdict). Marks sit beside the verdict; they never change it.
+MARKS = {"after-look": ("†", "at the seeds first planned: {}"),
+         "heldout-check": ("‡", "on the test images no schedule read: {}")}
+
+
+def marks(by_anchor: dict[str, dict[str, str]]) -> dict[str, str]:
+    """claim id -> its marks as HTML, from {anchor of MARKS: {claim id: the other verdict}}:
+    `campaign.moved_after_look()` under "after-look", `heldout.moved(...)` under "heldout-check"."""
+    out: dict[str, str] = {}
+    for anchor, claims_ in by_anchor.items():
+        symbol, title = MARKS[anchor]
+        for i, other in claims_.items():
+            out[i] = out.get(i, "") + f' <a class="mark" href="#{anchor}" title="{title.format(other)}">{symbol}</a>'
+    return out
+
+
 def html(card: pd.DataFrame, base: str = "", marks: dict[str, str] | None = None) -> str:
     """The scorecard as an HTML table, each chapter name a link to its page (`base`: the
-    chapters' folder relative to the page that shows it). `marks`: claim id -> its verdict at
-    the seeds first planned, for verdicts that seeds added after a look changed
-    (`campaign.moved_after_look`): marked † with a link to where the page explains it."""
+    chapters' folder relative to the page that shows it); `marks` (claim id -> HTML, `marks()`)
+    set beside a verdict."""
     ids = card.id if "id" in card else [""] * len(card)
     marks = marks or {}
-    mark = lambda i: (f' <a class="after-look" href="#after-look" title="at the seeds first planned: '   # noqa: E731
-                      f'{marks[i]}">†</a>' if i in marks else "")
-    shown = card.assign(verdict=[tag(i, v) + mark(i) if isinstance(i, str) and i else v
+    shown = card.assign(verdict=[tag(i, v) + marks.get(i, "") if isinstance(i, str) and i else v
                                  for i, v in zip(ids, card.verdict)])
     shown = shown.drop(columns=["id"], errors="ignore")
     shown = shown.assign(chapter=[f'<a href="{base}{c}.html">{c}</a>' for c in shown.chapter])

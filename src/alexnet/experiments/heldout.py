@@ -104,6 +104,19 @@ def summarize_metrics(metrics: pd.DataFrame, cfg=None) -> dict:
                 n_heldout={e: int(r.n_heldout.iloc[0]) for e, r in metrics.groupby("experiment")})
 
 
+def facts(record) -> dict[str, str]:
+    """What the scorecard chapter quotes ({glue:text}`heldout_<key>`): how many nets, how far the
+    schedule's images measured again moved from the records (points), the images held out, and
+    per source record the held-out error minus the schedule's images' (mean over its nets)."""
+    s, m = record.summary, record.metrics
+    gap = (100 * (m.heldout_top1_err - m.schedule_top1_err)).groupby(m.experiment, sort=False)
+    held = sorted(set(s["n_heldout"].values()))
+    return dict(runs=f"{s['runs']}", recheck=f"{100 * s['recheck_max']:.2f}",
+                records=f"{len(s['records'])}", heldout=" or ".join(f"{n:,}" for n in held),
+                shift=", ".join(f"{e} {v:+.1f}" for e, v in gap.mean().items()),
+                shift_range=f"{gap.mean().min():+.1f} to {gap.mean().max():+.1f}")
+
+
 # --- The declaration: presets and seeds (the seeds of each source record to read back) ---
 EXPERIMENT = Experiment(
     title="The schedule's test images vs the rest: a check of the design (nothing trains)", section="§5",
