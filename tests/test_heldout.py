@@ -25,9 +25,9 @@ def made(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("heldout")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ALEXNET_RUNS", str(tmp / "runs"))
-        mp.setenv("ALEXNET_RESULTS", str(tmp / "results"))
-        run_experiment("pooling", "smoke", SOURCE)
-        run_experiment("heldout", "smoke", ["threads=1", "progress=false"])
+        mp.setenv("ALEXNET_RESULTS", str(tmp / "elsewhere"))      # `--results` (below) is where both live
+        run_experiment("pooling", "smoke", SOURCE, results=tmp / "results")
+        run_experiment("heldout", "smoke", ["threads=1", "progress=false"], results=tmp / "results")
         yield tmp
 
 

@@ -25,7 +25,7 @@ from ..config import ConfigError
 from ..data import load_data
 from ..evaluation.metrics import evaluate
 from ..harness.declare import Experiment
-from ..harness.runner import Outcome, last_epochs, scratch_path
+from ..harness.runner import Outcome, last_epochs, results_in_use, scratch_path
 from ..stats import summarize
 from ..training.checkpoint import load_checkpoint, load_checkpoint_file
 
@@ -48,8 +48,12 @@ def _test_images(cfg, cache: dict) -> tuple:
     if not 0 < n < len(val.labels):
         raise ConfigError(f"{cfg.dataset} runs with val_limit={n} leave no test image the schedule did not "
                           f"read (the test set has {len(val.labels):,}); the check needs 0 < val_limit < that")
-    part = lambda a, b: dataclasses.replace(val, images=val.images[a:b], labels=val.labels[a:b])   # noqa: E731
-    return part(0, n), part(n, None)
+    return _part(val, 0, n), _part(val, n, None)
+
+
+def _part(val, start: int, stop: int | None):
+    """The evaluation loader `val` over its images start:stop (same batch size and normalisation)."""
+    return dataclasses.replace(val, images=val.images[start:stop], labels=val.labels[start:stop])
 
 
 def measure_run(experiment: str, preset: str, row: pd.Series, cache: dict) -> dict:
@@ -76,7 +80,8 @@ def measure_run(experiment: str, preset: str, row: pd.Series, cache: dict) -> di
 
 
 def run(cfg, preset: str, seeds: list[int]) -> Outcome:
-    found = {e: records.load(e, preset) for e in SOURCES if records.record_dir(e, preset).exists()}
+    root = results_in_use()                                    # where this run writes: `--results`
+    found = {e: records.load(e, preset, root=root) for e in SOURCES if records.record_dir(e, preset, root).exists()}
     if not found:
         raise ConfigError(f"no {preset} record of {', '.join(SOURCES)} to check: make one first "
                           f"(alexnet run pooling --preset {preset})")

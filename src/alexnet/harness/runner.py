@@ -30,6 +30,13 @@ class Outcome:
 # Scratch runs of this process that resumed from a checkpoint already there (recorded in the
 # provenance: a finished scratch run is reused, not retrained).
 REUSED: list[str] = []
+# The results folder of the run in progress (None: the default), for an experiment that reads
+# other records (`experiments.heldout`): `results_in_use()`.
+_RESULTS: list[Path | None] = [None]
+
+
+def results_in_use() -> Path | None:
+    return _RESULTS[0]
 
 
 def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
@@ -40,6 +47,7 @@ def run_experiment(name: str, preset: str, overrides: list[str] | None = None,
     a record already there, the record grows: only the seeds it lacks run (`grow`)."""
     module = get(name)
     cfg = resolved(name, preset, overrides)
+    _RESULTS[0] = results
     growing = seeds is not None and not force and records.record_dir(name, preset, results).exists()
     if not growing:
         records.check_writable(name, preset, results, force)     # before the lock file is made beside it
