@@ -68,8 +68,10 @@ def table(root: Path | None = None, preset: str = PRESET) -> pd.DataFrame:
 
 
 def moved(t: pd.DataFrame) -> dict[str, str]:
-    """claim id -> its verdict on the held-out images, where that differs from the scorecard's."""
-    return {i: r["verdict on them"] for i, r in t.iterrows() if r["verdict on them"] != r["scorecard now"]} \
+    """claim id -> its verdict on the held-out images, where that differs from its verdict on the
+    schedule's images at the same seeds (the seeds the check read; `table()` shows how many of
+    the record's)."""
+    return {i: r["verdict on them"] for i, r in t.iterrows() if r["verdict on them"] != r["verdict there"]} \
         if not t.empty else {}
 
 
@@ -90,13 +92,13 @@ def agreement(t: pd.DataFrame) -> str:
 
 def facts(t: pd.DataFrame) -> dict[str, str]:
     """Per claim of `table()`: `<id>_ours`, its effect on the held-out images, and `<id>_same`,
-    whether the scorecard's verdict holds there, in words that name no verdict (a chapter's
+    whether its verdict at those seeds holds there, in words that name no verdict (a chapter's
     verdict is the scorecard's alone; the scorecard page shows the other one)."""
-    out = {}
+    out, moves = {}, moved(t)
     for i, r in t.iterrows():
         out[f"{i}_ours"] = r["held-out images"]
-        out[f"{i}_same"] = ("the rule gives the scorecard's verdict there too" if r["verdict on them"] == r["scorecard now"]
-                            else "the rule gives another verdict there, and the scorecard marks the claim ‡")
+        out[f"{i}_same"] = ("the rule gives another verdict there, and the scorecard marks the claim ‡" if i in moves
+                            else "the rule gives the same verdict there")
     return out
 
 

@@ -116,7 +116,8 @@ def facts(record) -> dict[str, str]:
     s, m = record.summary, record.metrics
     gap = (100 * (m.heldout_top1_err - m.schedule_top1_err)).groupby(m.experiment, sort=False)
     held = sorted(set(s["n_heldout"].values()))
-    return dict(runs=f"{s['runs']}", recheck=f"{100 * s['recheck_max']:.2f}",
+    recheck = "exactly" if s["recheck_max"] == 0 else f"within {100 * s['recheck_max']:.2f} points"
+    return dict(runs=f"{s['runs']}", recheck=recheck,
                 records=f"{len(s['records'])}", heldout=" or ".join(f"{n:,}" for n in held),
                 shift=", ".join(f"{e} {v:+.1f}" for e, v in gap.mean().items()),
                 shift_range=f"{gap.mean().min():+.1f} to {gap.mean().max():+.1f}")
