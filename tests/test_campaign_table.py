@@ -92,6 +92,6 @@ def test_the_scorecard_marks_a_verdict_that_seeds_added_after_a_look_changed(tmp
            f'title="at the seeds first planned: {before}">†</a>' in page
     assert page.count('class="mark"') == len(moved)
     both = scorecard.marks({"after-look": moved, "heldout-check": {"pooling_overfit": "inconclusive"}})
-    assert both["pooling_overfit"].endswith('title="on the test images no schedule read: inconclusive">‡</a>')
+    assert both["pooling_overfit"].endswith('title="on the test images their schedule did not read: inconclusive">‡</a>')
     q.write_text("pooling regime 0,1 30\ndropout regime 0,1 30\n")
     assert campaign.moved_after_look(q) == {}

@@ -75,7 +75,7 @@ def test_each_claim_is_read_again_on_the_held_out_images_through_the_one_rule(ma
     assert facts["runs"] == "2" and facts["heldout"] == "9,900" and facts["recheck"] == "exactly"
     verdicts = t[["verdict there", "verdict on them"]]
     kept = int((verdicts.iloc[:, 0] == verdicts.iloc[:, 1]).sum())
-    assert check.agreement(t).startswith(f"{kept} of {len(t)} claims keep their verdict")
+    assert check.agreement(t).startswith(f"{kept} of the {len(t)} claims keep their verdict")
 
 
 def test_a_checkpoint_that_is_not_the_recorded_net_stops_the_check(made, monkeypatch, tmp_path):
@@ -97,16 +97,19 @@ def test_a_checkpoint_that_is_not_the_recorded_net_stops_the_check(made, monkeyp
 
 def test_the_words_for_a_claim_that_moves_name_no_verdict():
     t = pd.DataFrame([dict(claim="a", **{"held-out images": "1.00 points (n=4)", "verdict there": "reproduced",
+                                         "schedule's images": "1.10 points (n=4)",
                                          "verdict on them": "reproduced", "scorecard now": "reproduced"}),
                       dict(claim="b", **{"held-out images": "0.50 points (n=4)", "verdict there": "reproduced",
+                                         "schedule's images": "1.20 points (n=4)",
                                          "verdict on them": "inconclusive", "scorecard now": "reproduced"}),
                       # a record grown since the check: the mark compares the same seeds on both parts
                       dict(claim="c", **{"held-out images": "0.70 points (n=4)", "verdict there": "direction",
+                                         "schedule's images": "0.80 points (n=4)",
                                          "verdict on them": "direction", "scorecard now": "reproduced"})]).set_index("claim")
-    assert check.moved(t) == {"b": "inconclusive"} and check.kept(t) == "2 of 3"
-    assert check.agreement(t) == "2 of 3 claims keep their verdict on the held-out images; b moves from reproduced to inconclusive"
+    assert check.moved(t) == {"b": "inconclusive"} and check.kept(t) == "2 of the 3"
+    assert check.agreement(t) == "2 of the 3 claims keep their verdict on the held-out images; b moves from reproduced to inconclusive"
     facts = check.facts(t)
-    assert facts["b_ours"] == "0.50 points (n=4)" and "‡" in facts["b_same"] and "‡" not in facts["a_same"] + facts["c_same"]
+    assert facts["b_ours"] == "0.50 points (n=4)" and facts["b_there"] == "1.20 points (n=4)" and "‡" in facts["b_same"] and "‡" not in facts["a_same"] + facts["c_same"]
     words = ("reproduced", "inconclusive", "direction", "opposite")
     assert not any(w in text for text in facts.values() for w in words)
-    assert check.moved(pd.DataFrame()) == {} and check.kept(pd.DataFrame()) == "0 of 0"
+    assert check.moved(pd.DataFrame()) == {} and check.kept(pd.DataFrame()) == "none of the 0"

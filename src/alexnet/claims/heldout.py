@@ -76,8 +76,8 @@ def moved(t: pd.DataFrame) -> dict[str, str]:
 
 
 def kept(t: pd.DataFrame) -> str:
-    """'7 of 9': the claims of `table()` whose verdict is the same on both parts of the test set."""
-    return f"{int((t['verdict there'] == t['verdict on them']).sum())} of {len(t)}" if not t.empty else "0 of 0"
+    """'7 of the 9': the claims of `table()` whose verdict is the same on both parts of the test set."""
+    return f"{int((t['verdict there'] == t['verdict on them']).sum())} of the {len(t)}" if not t.empty else "none of the 0"
 
 
 def agreement(t: pd.DataFrame) -> str:
@@ -91,13 +91,14 @@ def agreement(t: pd.DataFrame) -> str:
 
 
 def facts(t: pd.DataFrame) -> dict[str, str]:
-    """Per claim of `table()`: `<id>_ours`, its effect on the held-out images, and `<id>_same`,
+    """Per claim of `table()`: `<id>_ours`, its effect on the held-out images, `<id>_there`, on
+    the schedule's images at the same seeds, and `<id>_same`,
     whether its verdict at those seeds holds there, in words that name no verdict (a chapter's
     verdict is the scorecard's alone; the scorecard page shows the other one)."""
     out, moves = {}, moved(t)
     for i, r in t.iterrows():
-        out[f"{i}_ours"] = r["held-out images"]
-        out[f"{i}_same"] = ("the rule gives another verdict there, and the scorecard marks the claim ‡" if i in moves
+        out[f"{i}_ours"], out[f"{i}_there"] = r["held-out images"], r["schedule's images"]
+        out[f"{i}_same"] = ("the rule gives another verdict there (the scorecard's ‡)" if i in moves
                             else "the rule gives the same verdict there")
     return out
 

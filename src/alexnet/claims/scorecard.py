@@ -229,7 +229,7 @@ def tag(claim_id: str, verdict: str) -> str:
 # The marks a verdict may carry on a page: anchor of the paragraph that explains it -> (symbol,
 # hover text with the other verdict). Marks sit beside the verdict; they never change it.
 MARKS = {"after-look": ("†", "at the seeds first planned: {}"),
-         "heldout-check": ("‡", "on the test images no schedule read: {}")}
+         "heldout-check": ("‡", "on the test images their schedule did not read: {}")}
 
 
 def marks(by_anchor: dict[str, dict[str, str]]) -> dict[str, str]:

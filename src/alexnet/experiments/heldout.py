@@ -6,7 +6,7 @@ images are not its test images. On CIFAR-10 the regime records read that error o
 `val_limit` test images (2,000, or 5,000 for VGG), and their claims read the final error on the
 same images, so the schedule (when to divide, when to stop) has seen the images a verdict
 reads. This experiment reads every finished net of those records back from its checkpoint —
-nothing trains — and measures it on CIFAR-10's other test images, which no schedule read. It
+nothing trains — and measures it on CIFAR-10's other test images, which their schedule did not read. It
 measures the schedule's images again too: they must give the record's number (within
 `RECHECK`), or the checkpoint is not the net the record describes and the run stops.
 
