@@ -147,12 +147,27 @@ def _run(cmd: list, **kw) -> int:
         CHILDREN.remove(child)
 
 
+def record_busy(job: dict) -> bool:
+    """Does another process write the job's record now? (Asked here, before a worker starts a
+    whole `alexnet run` only to hear it: a torch import a probe, every few seconds.)"""
+    path = records.lock_path(job["experiment"], job["preset"], RESULTS)
+    if not path.exists():
+        return False
+    try:
+        with locks.hold(path, "a campaign worker's look"):
+            return False
+    except locks.Busy:
+        return True
+
+
 def work(job: dict, threads: int) -> str:
     """Run one job if nobody holds it: 'done', 'busy' (someone else has it or its record), 'failed'."""
     try:
         with locks.hold(STATE / f"{name(job)}.lock", name(job)):
             if job["seed"] in record_seeds(job):
                 return "done"
+            if record_busy(job):
+                return "busy"
             log = STATE / "logs" / f"{name(job)}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, "-m", "alexnet", "run", job["experiment"], "--preset", job["preset"],
