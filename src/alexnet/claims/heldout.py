@@ -5,13 +5,14 @@ A source record's last-epoch test errors are replaced by those of the same nets 
 other test images, its summary is re-derived from those metrics (as `--resummarize` does), and
 the claim's row comes from the one rule (`scorecard.row`) beside the row of the same seeds as
 recorded. The gate reads the record's curves as they ran: only the number the verdict reads
-moves to the other images. A claim whose per-seed effects do not change reads no test error
-(ten-crop's views, dropout's epochs, conv1's colours) and is left out.
+moves to the other images. A claim whose per-seed effects do not change reads nothing the check
+re-measures (ten-crop's ten views, dropout's epochs, conv1's colours) and is left out.
 
     table()        a row per claim: seeds, effect and verdict on the schedule's images, and on the rest
-    moved(t)       the claims whose verdict there differs from the scorecard's (it marks them)
+    moved(t)       the claims whose verdict there differs from the schedule's images' at the same
+                   seeds (the scorecard marks them ‡)
     glue()         a chapter's sentences on its claims there (`facts`)
-    kept(t)        how many keep their verdict ('7 of 9')
+    kept(t)        how many keep their verdict ('7 of the 9')
     agreement(t)   how many keep their verdict, and how the others move (for the prose)
 """
 from __future__ import annotations
