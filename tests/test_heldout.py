@@ -113,3 +113,17 @@ def test_the_words_for_a_claim_that_moves_name_no_verdict():
     words = ("reproduced", "inconclusive", "direction", "opposite")
     assert not any(w in text for text in facts.values() for w in words)
     assert check.moved(pd.DataFrame()) == {} and check.kept(pd.DataFrame()) == "none of the 0"
+
+
+def test_a_chapters_table_carries_the_scorecards_marks_linking_to_it(monkeypatch):
+    from alexnet import records as R
+    from alexnet.claims import marked
+    from alexnet.claims.evidence import frame
+    monkeypatch.setenv("ALEXNET_RESULTS", str(R.project_root() / "results"))     # the committed records
+    by_mark = marked()
+    for claim_id in ("vgg_depth", "two_columns", "pooling_error"):
+        cell = frame(claim_id).verdict.iloc[0]
+        assert ('href="scorecard.html#heldout-check"' in cell) == (claim_id in by_mark["heldout-check"])
+        assert ('href="scorecard.html#after-look"' in cell) == (claim_id in by_mark["after-look"])
+    monkeypatch.setenv("ALEXNET_RETRAIN", "1")
+    assert marked() == {}

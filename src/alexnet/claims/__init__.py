@@ -3,6 +3,6 @@ and ImageNet-scale claims), `scorecard` (every claim's row: ours, the regime gat
 and `evidence` (what a chapter reads: `evidence(claim_id)`, `rows(*ids)`)."""
 from __future__ import annotations
 
-from .evidence import Evidence, evidence, rows
+from .evidence import Evidence, evidence, marked, rows
 
-__all__ = ["Evidence", "evidence", "rows"]
+__all__ = ["Evidence", "evidence", "marked", "rows"]

@@ -175,10 +175,22 @@ def _bench(name: str, preset: str) -> Evidence:
                     f"No `{name}/{preset}` record is committed yet: `alexnet bench {what}` makes one.")
 
 
+def marked() -> dict[str, dict[str, str]]:
+    """The claims whose verdict carries a mark on a page, by the mark's anchor
+    (`scorecard.MARKS`), each with the other verdict: seeds added after a look changed it (†),
+    or the held-out check changes it (‡). None when retraining: both read the committed records."""
+    if retrain():
+        return {}
+    from . import campaign, heldout
+    return {"after-look": campaign.moved_after_look(), "heldout-check": heldout.moved(heldout.table())}
+
+
 def frame(*ids: str) -> pd.DataFrame:
-    """The scorecard's rows of these claims, verdicts marked (`tag`), indexed by claim."""
+    """The scorecard's rows of these claims, verdicts marked (`tag`, and the scorecard's †/‡
+    linking to it), indexed by claim."""
     shown = pd.DataFrame([evidence(i).row for i in ids])
-    shown["verdict"] = [tag(i, v) for i, v in zip(shown.id, shown.verdict)]
+    marks = scorecard.marks(marked(), page="scorecard.html")
+    shown["verdict"] = [tag(i, v) + marks.get(i, "") for i, v in zip(shown.id, shown.verdict)]
     shown = shown.drop(columns=["id", "chapter"]).set_index("claim")
     return shown[["verdict", *[c for c in shown.columns if c != "verdict"]]]   # in sight on a narrow page
 

@@ -232,14 +232,15 @@ MARKS = {"after-look": ("†", "at the seeds first planned: {}"),
          "heldout-check": ("‡", "on the test images their schedule did not read: {}")}
 
 
-def marks(by_anchor: dict[str, dict[str, str]]) -> dict[str, str]:
-    """claim id -> its marks as HTML, from {anchor of MARKS: {claim id: the other verdict}}:
-    `campaign.moved_after_look()` under "after-look", `heldout.moved(...)` under "heldout-check"."""
+def marks(by_anchor: dict[str, dict[str, str]], page: str = "") -> dict[str, str]:
+    """claim id -> its marks as HTML, from {anchor of MARKS: {claim id: the other verdict}}
+    (`evidence.marked()`), each a link to the paragraph that explains it (`page`: the
+    scorecard's, relative to the page that shows the mark; "" on the scorecard itself)."""
     out: dict[str, str] = {}
     for anchor, claims_ in by_anchor.items():
         symbol, title = MARKS[anchor]
         for i, other in claims_.items():
-            out[i] = out.get(i, "") + f' <a class="mark" href="#{anchor}" title="{title.format(other)}">{symbol}</a>'
+            out[i] = out.get(i, "") + f' <a class="mark" href="{page}#{anchor}" title="{title.format(other)}">{symbol}</a>'
     return out
 
 
