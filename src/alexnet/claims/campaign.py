@@ -138,7 +138,7 @@ def after_look(path: Path | None = None, marked: bool = False, root: Path | None
 
 def moved_after_look(path: Path | None = None, root: Path | None = None) -> dict[str, str]:
     """claim id -> its verdict at the seeds first planned, for each claim whose verdict now (the
-    scorecard's) differs from it: a verdict the seeds added after a look decided."""
+    scorecard's) differs from it: a verdict the seeds added after a look changed, either way."""
     out = {}
     for exp, _, _, _, rec, then in _looks(path, root):
         for c in (c for c in scorecard.claims() if c.experiment == exp):
