@@ -175,14 +175,16 @@ def _bench(name: str, preset: str) -> Evidence:
                     f"No `{name}/{preset}` record is committed yet: `alexnet bench {what}` makes one.")
 
 
-def marked() -> dict[str, dict[str, str]]:
+def marked(held: pd.DataFrame | None = None) -> dict[str, dict[str, str]]:
     """The claims whose verdict carries a mark on a page, by the mark's anchor
     (`scorecard.MARKS`), each with the other verdict: seeds added after a look changed it (†),
-    or the held-out check changes it (‡). None when retraining: both read the committed records."""
+    or the held-out check changes it (‡; `held`: `heldout.table()` where the page has it already).
+    None when retraining: both read the committed records."""
     if retrain():
         return {}
     from . import campaign, heldout
-    return {"after-look": campaign.moved_after_look(), "heldout-check": heldout.moved(heldout.table())}
+    held = heldout.table() if held is None else held
+    return {"after-look": campaign.moved_after_look(), "heldout-check": heldout.moved(held)}
 
 
 def frame(*ids: str) -> pd.DataFrame:
