@@ -127,3 +127,24 @@ def test_a_chapters_table_carries_the_scorecards_marks_linking_to_it(monkeypatch
         assert ('href="scorecard.html#after-look"' in cell) == (claim_id in by_mark["after-look"])
     monkeypatch.setenv("ALEXNET_RETRAIN", "1")
     assert marked() == {}
+
+
+def test_the_check_grows_by_net_and_leaves_out_a_seed_whose_checkpoints_are_gone(made, tmp_path, monkeypatch, capsys):
+    import shutil
+    for part in ("runs", "results"):              # a copy: the other tests read the fixture as made
+        shutil.copytree(made / part, tmp_path / part)
+    monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path / "runs"))
+    root = tmp_path / "results"
+    before = records.load("heldout", "smoke", root=root)
+    run_experiment("pooling", "smoke", SOURCE, results=root, seeds=[1, 2])      # seeds land after the check
+    shutil.rmtree(scratch_path("pooling", "smoke", "plain", 2))                  # trained on another machine
+    run_experiment("heldout", "smoke", ["threads=1", "progress=false"], results=root, seeds=[0, 1, 2])
+    assert "not read, their checkpoints are not on this machine: pooling seed 2" in capsys.readouterr().out
+    grown = records.load("heldout", "smoke", root=root)
+    # the nets it had are kept as they were measured; seed 1's are added; seed 2 is left out whole
+    pd.testing.assert_frame_equal(grown.metrics.iloc[:2], before.metrics)
+    assert sorted(zip(grown.metrics.seed, grown.metrics.variant)) == [(0, "overlap"), (0, "plain"), (1, "overlap"), (1, "plain")]
+    assert grown.summary["runs"] == 4 and [b["seeds"] for b in grown.provenance["batches"]] == [[0], [1]]
+    assert check.table(root, "smoke").loc["pooling_error", "seeds read"] == "2 of 3"
+    run_experiment("heldout", "smoke", ["threads=1", "progress=false"], results=root, seeds=[0, 1])
+    assert "nothing to run" in capsys.readouterr().out

@@ -56,9 +56,13 @@ def _part(val, start: int, stop: int | None):
     return dataclasses.replace(val, images=val.images[start:stop], labels=val.labels[start:stop])
 
 
+def _checkpoint(experiment: str, preset: str, row: pd.Series):
+    return scratch_path(experiment, preset, row.variant, int(row.seed)) / "checkpoint.pt"
+
+
 def measure_run(experiment: str, preset: str, row: pd.Series, cache: dict) -> dict:
     """One finished run, read back: its error on the schedule's test images (again) and on the rest."""
-    path = scratch_path(experiment, preset, row.variant, int(row.seed)) / "checkpoint.pt"
+    path = _checkpoint(experiment, preset, row)
     if not path.exists():
         raise ConfigError(f"{path} is missing: the check reads the finished nets of {experiment}/{preset} on "
                           f"this machine; `alexnet run {experiment} --preset {preset} --seeds {int(row.seed)} "
@@ -79,13 +83,22 @@ def measure_run(experiment: str, preset: str, row: pd.Series, cache: dict) -> di
                 **{f"heldout_{e}": unseen[e] for e in ERRORS})
 
 
-def run(cfg, preset: str, seeds: list[int]) -> Outcome:
+def _sources(preset: str) -> dict:
+    """The committed records of `SOURCES` at `preset` (in `--results`), by experiment."""
     root = results_in_use()                                    # where this run writes: `--results`
     found = {e: records.load(e, preset, root=root) for e in SOURCES if records.record_dir(e, preset, root).exists()}
     if not found:
         raise ConfigError(f"no {preset} record of {', '.join(SOURCES)} to check: make one first "
                           f"(alexnet run pooling --preset {preset})")
-    todo = [(e, r) for e, rec in found.items() for _, r in last_epochs(rec.metrics).iterrows() if r.seed in seeds]
+    return found
+
+
+def _nets(found: dict, seeds: list[int]) -> list[tuple[str, pd.Series]]:
+    """(experiment, last-epoch row) of each finished net of the source records at `seeds`."""
+    return [(e, r) for e, rec in found.items() for _, r in last_epochs(rec.metrics).iterrows() if r.seed in seeds]
+
+
+def _measured(cfg, preset: str, found: dict, todo: list) -> Outcome:
     cache, rows = {}, []
     for experiment, row in tqdm(todo, desc="held-out test images", disable=not cfg.progress):
         rows.append(dict(experiment=experiment, variant=row.variant, seed=int(row.seed),
@@ -94,6 +107,28 @@ def run(cfg, preset: str, seeds: list[int]) -> Outcome:
                for e, rec in found.items()}
     metrics = pd.DataFrame(rows)
     return Outcome(metrics, dict(summarize_metrics(metrics, cfg), sources=sources))
+
+
+def run(cfg, preset: str, seeds: list[int]) -> Outcome:
+    found = _sources(preset)
+    return _measured(cfg, preset, found, _nets(found, seeds))
+
+
+def grow_run(cfg, preset: str, rec, seeds: list[int]) -> tuple[list[int], Outcome | None]:
+    """The check grows by net, not by seed: seeds land in its source records after it ran. Read
+    the finished nets at `seeds` that `rec` (the check so far) lacks. A source's seed whose
+    checkpoints this machine no longer has (a net trained on another machine) is named and left
+    out whole — the check's table says how many of a record's seeds it read. Returns the seeds
+    read and their outcome (None: nothing to read)."""
+    found = _sources(preset)
+    done = set(zip(rec.metrics.experiment, rec.metrics.variant, rec.metrics.seed.astype(int)))
+    todo = [(e, r) for e, r in _nets(found, seeds) if (e, r.variant, int(r.seed)) not in done]
+    lost = sorted({(e, int(r.seed)) for e, r in todo if not _checkpoint(e, preset, r).exists()})
+    if lost:
+        print("not read, their checkpoints are not on this machine: "
+              + ", ".join(f"{e} seed {s}" for e, s in lost))
+    todo = [(e, r) for e, r in todo if (e, int(r.seed)) not in lost]
+    return sorted({int(r.seed) for _, r in todo}), (_measured(cfg, preset, found, todo) if todo else None)
 
 
 def summarize_metrics(metrics: pd.DataFrame, cfg=None) -> dict:

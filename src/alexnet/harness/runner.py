@@ -113,18 +113,20 @@ def grow(name: str, preset: str, cfg: Config, seeds: list[int], overrides, resul
     if differ:
         raise ConfigError(f"{rec.path} was made with other settings ({', '.join(differ)}); seeds join a "
                           "record only with its own config (or --force to rerun it whole)")
-    have = [int(s) for s in rec.provenance.get("seeds", [])]
-    new = [s for s in seeds if s not in have]
-    if not new:
-        print(f"{rec.path} already holds seeds {', '.join(map(str, seeds))}: nothing to run")
+    have, started = [int(s) for s in rec.provenance.get("seeds", [])], records.utc_now()
+    if hasattr(module, "grow_run"):          # an experiment that grows by something finer than a seed
+        new, outcome = module.grow_run(cfg, preset, rec, seeds)
+    else:
+        new = [s for s in seeds if s not in have]
+        outcome = _run(module, cfg, preset, new) if new else None
+    if outcome is None:
+        print(f"{rec.path} already holds what seeds {', '.join(map(str, seeds))} give: nothing to run")
         return rec.path
-    started = records.utc_now()
-    outcome = _run(module, cfg, preset, new)
     metrics = pd.concat([rec.metrics, outcome.metrics], ignore_index=True)
     summary = _deep_update(_deep_update(rec.summary, outcome.summary), module.summarize_metrics(metrics, cfg))
     now = records.provenance(command=_command(name, preset, overrides, new), started=started, seeds=new,
                              data=outcome.data)
-    prov = dict(rec.provenance, seeds=sorted(have + new), ended_utc=now["ended_utc"],
+    prov = dict(rec.provenance, seeds=sorted(set(have) | set(new)), ended_utc=now["ended_utc"],
                 batches=[*rec.provenance.get("batches", [batch(rec.provenance)]), batch(now)])
     config = dict(rec.config, variants={**rec.config.get("variants", {}), **outcome.configs})
     files = {**outcome.files, **records.extra_files(rec)}      # the seeds it has keep their files
