@@ -14,7 +14,9 @@ next run resumes the seed from its checkpoint in the scratch folder). Each worke
 `alexnet run E --preset P --seeds S threads=T`; two seeds of one record never run at once
 (the record's lock). Records only from a clean commit: the workers run a worktree of HEAD
 (detached, in the cache folder), so edits in the checkout meanwhile do not reach them; each
-finished seed's record is committed (git add results/E/P; one commit per seed).
+finished seed's record is committed (git add results/E/P; one commit per seed). Where the preset
+has a held-out check (results/heldout/P), it then grows by the seed's nets while their
+checkpoints are on this machine (`alexnet run heldout --seeds S`), and is committed too.
 """
 from __future__ import annotations
 
@@ -115,10 +117,11 @@ def commit(job: dict) -> None:
         try:
             with locks.hold(STATE / "git.lock", "the campaign's git commit"):
                 git = ["git", "-C", str(ROOT)]
-                if subprocess.run([*git, "add", folder]).returncode == 0 and subprocess.run(
-                        [*git, "commit", "-q", "-m", f"record {folder}: seed {job['seed']} (campaign, "
-                         "alexnet run --seeds)", "--", folder]).returncode == 0:
-                    return
+                if subprocess.run([*git, "add", folder]).returncode == 0 and (
+                        subprocess.run([*git, "diff", "--cached", "--quiet", "--", folder]).returncode == 0
+                        or subprocess.run([*git, "commit", "-q", "-m", f"record {folder}: seed {job['seed']} "
+                                           "(campaign, alexnet run --seeds)", "--", folder]).returncode == 0):
+                    return                             # committed, or nothing changed
         except locks.Busy:
             pass
         time.sleep(5)
@@ -180,10 +183,38 @@ def work(job: dict, threads: int) -> str:
                 return "stopped"
             if code == 0:
                 commit(job)
+                follow(job, threads, env, log)
                 return "done"
-            return "busy" if "is in use by" in log.read_text().splitlines()[-1] else "failed"
+            return "busy" if in_use(log) else "failed"
     except locks.Busy:
         return "busy"
+
+
+def in_use(log: Path) -> bool:
+    """Did the run in `log` stop because another process held its record?"""
+    return "is in use by" in log.read_text().splitlines()[-1]
+
+
+def follow(job: dict, threads: int, env: dict, log: Path) -> None:
+    """Grow the held-out check (`alexnet run heldout`) by the seed that landed, while its nets'
+    checkpoints are on this machine: they go with the machine, and a check made later on another
+    cannot read them. Only where the preset has a check to grow; it reads nothing for a record it
+    does not check. Waits while another worker grows it."""
+    check = dict(experiment="heldout", preset=job["preset"], seed=job["seed"])
+    if not records.record_dir("heldout", job["preset"], RESULTS).exists():
+        return
+    cmd = [sys.executable, "-m", "alexnet", "run", "heldout", "--preset", job["preset"],
+           "--seeds", str(job["seed"]), f"threads={threads}", "progress=false"]
+    for _ in range(60):
+        if not record_busy(check):
+            with open(log, "a") as f:
+                code = _run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=STATE / "code", env=env)
+            if code == 0:
+                return commit(check)
+            if STOPPING or not in_use(log):
+                break
+        time.sleep(10)
+    print(f"campaign: the held-out check did not grow by {name(job)}; see {log}", flush=True)
 
 
 def worker(threads: int) -> int:
