@@ -61,10 +61,16 @@ def table(root: Path | None = None, preset: str = PRESET) -> pd.DataFrame:
             if scorecard.effects(c, seen) == scorecard.effects(c, unseen):
                 continue
             a, b = scorecard.row(c, rec=seen), scorecard.row(c, rec=unseen)
-            rows.append({"claim": c.id, "seeds read": f"{len(seeds)} of {len(rec.provenance.get('seeds', []))}",
+            rows.append({"claim": c.id, "seeds read": read_of(seeds, rec.provenance.get("seeds", [])),
                          "schedule's images": a["ours"], "verdict there": a["verdict"],
                          "held-out images": b["ours"], "verdict on them": b["verdict"]})
     return pd.DataFrame(rows).set_index("claim") if rows else pd.DataFrame()
+
+
+def read_of(seeds: list[int], planned: list[int]) -> str:
+    """'7 of 10 (not 6, 7, 8)': the seeds the check read of a record's, naming those it did not."""
+    left = [str(s) for s in planned if s not in seeds]
+    return f"{len(seeds)} of {len(planned)}" + (f" (not {', '.join(left)})" if left else "")
 
 
 def moved(t: pd.DataFrame) -> dict[str, str]:
