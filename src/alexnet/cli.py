@@ -56,11 +56,20 @@ def _run(args) -> int:
         print(f"summary re-derived from {path / 'metrics.csv'}")
         return 0
     seeds = seed_list(args.seeds) if args.seeds else None
+    before = _written(args)
     path = run_experiment(args.experiment, args.preset, args.overrides,
                           Path(args.results) if args.results else None, seeds, force=args.force)
-    print(f"run record written to {path}")
-    print((path / "summary.json").read_text())
+    if _written(args) != before:                       # a grown record with nothing to add is left as it was
+        print(f"run record written to {path}")
+        print((path / "summary.json").read_text())
     return 0
+
+
+def _written(args) -> float | None:
+    """When the record `alexnet run` writes was last written (None: not there)."""
+    from . import records
+    prov = records.record_dir(args.experiment, args.preset, Path(args.results) if args.results else None) / "provenance.json"
+    return prov.stat().st_mtime_ns if prov.exists() else None
 
 
 def seed_list(text: str) -> list[int]:
