@@ -98,17 +98,18 @@ def test_a_checkpoint_that_is_not_the_recorded_net_stops_the_check(made, monkeyp
 def test_the_words_for_a_claim_that_moves_name_no_verdict():
     t = pd.DataFrame([dict(claim="a", **{"held-out images": "1.00 points (n=4)", "verdict there": "reproduced",
                                          "schedule's images": "1.10 points (n=4)",
-                                         "verdict on them": "reproduced", "scorecard now": "reproduced"}),
+                                         "verdict on them": "reproduced", "seeds read": "4 of 4"}),
                       dict(claim="b", **{"held-out images": "0.50 points (n=4)", "verdict there": "reproduced",
                                          "schedule's images": "1.20 points (n=4)",
-                                         "verdict on them": "inconclusive", "scorecard now": "reproduced"}),
+                                         "verdict on them": "inconclusive", "seeds read": "4 of 4"}),
                       # a record grown since the check: the mark compares the same seeds on both parts
                       dict(claim="c", **{"held-out images": "0.70 points (n=4)", "verdict there": "direction",
                                          "schedule's images": "0.80 points (n=4)",
-                                         "verdict on them": "direction", "scorecard now": "reproduced"})]).set_index("claim")
+                                         "verdict on them": "direction", "seeds read": "4 of 6 (not 4, 5)"})]).set_index("claim")
     assert check.moved(t) == {"b": "inconclusive"} and check.kept(t) == "2 of the 3"
     assert check.agreement(t) == "2 of the 3 claims keep their verdict on the held-out images; b moves from reproduced to inconclusive"
     facts = check.facts(t)
+    assert facts["c_seeds"] == "4 of 6 (not 4, 5)"
     assert facts["b_ours"] == "0.50 points (n=4)" and facts["b_there"] == "1.20 points (n=4)" and "‡" in facts["b_same"] and "‡" not in facts["a_same"] + facts["c_same"]
     words = ("reproduced", "inconclusive", "direction", "opposite")
     assert not any(w in text for text in facts.values() for w in words)

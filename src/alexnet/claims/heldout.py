@@ -97,12 +97,13 @@ def agreement(t: pd.DataFrame) -> str:
 
 def facts(t: pd.DataFrame) -> dict[str, str]:
     """Per claim of `table()`: `<id>_ours`, its effect on the held-out images, `<id>_there`, on
-    the schedule's images at the same seeds, and `<id>_same`,
+    the schedule's images at the same seeds, `<id>_seeds`, which of the record's seeds it read, and `<id>_same`,
     whether its verdict at those seeds holds there, in words that name no verdict (a chapter's
     verdict is the scorecard's alone; the scorecard page shows the other one)."""
     out, moves = {}, moved(t)
     for i, r in t.iterrows():
         out[f"{i}_ours"], out[f"{i}_there"] = r["held-out images"], r["schedule's images"]
+        out[f"{i}_seeds"] = r["seeds read"]
         out[f"{i}_same"] = ("the rule gives another verdict there (the scorecard's ‡)" if i in moves
                             else "the rule gives the same verdict there")
     return out
