@@ -91,7 +91,7 @@ def test_a_checkpoint_that_is_not_the_recorded_net_stops_the_check(made, monkeyp
     with pytest.raises(ConfigError, match="not the net the record describes"):
         heldout.measure_run("pooling", "smoke", wrong, {})
     monkeypatch.setenv("ALEXNET_RUNS", str(tmp_path))
-    with pytest.raises(ConfigError, match="checkpoint.pt is missing.*--seeds 0 --force"):
+    with pytest.raises(ConfigError, match="checkpoint.pt is missing.*--seeds 0 --results runs/remake"):
         heldout.measure_run("pooling", "smoke", row, {})
 
 
@@ -140,7 +140,8 @@ def test_the_check_grows_by_net_and_leaves_out_a_seed_whose_checkpoints_are_gone
     run_experiment("pooling", "smoke", SOURCE, results=root, seeds=[1, 2])      # seeds land after the check
     shutil.rmtree(scratch_path("pooling", "smoke", "plain", 2))                  # trained on another machine
     run_experiment("heldout", "smoke", ["threads=1", "progress=false"], results=root, seeds=[0, 1, 2])
-    assert "not read, their checkpoints are not on this machine: pooling seed 2" in capsys.readouterr().out
+    assert "not read, their checkpoints are not on this machine: pooling seed 2; `alexnet run pooling --preset smoke " \
+        "--seeds 2 --results runs/remake`" in capsys.readouterr().out
     grown = records.load("heldout", "smoke", root=root)
     # the nets it had are kept as they were measured; seed 1's are added; seed 2 is left out whole
     pd.testing.assert_frame_equal(grown.metrics.iloc[:2], before.metrics)

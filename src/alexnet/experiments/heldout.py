@@ -56,6 +56,13 @@ def _part(val, start: int, stop: int | None):
     return dataclasses.replace(val, images=val.images[start:stop], labels=val.labels[start:stop])
 
 
+def remake(experiment: str, preset: str, seeds: list[int]) -> str:
+    """How to re-make lost nets without touching the record: training is deterministic on one kind
+    of machine, and the check's re-measure confirms each re-made net is the recorded one."""
+    return (f"`alexnet run {experiment} --preset {preset} --seeds {','.join(map(str, seeds))} --results "
+            "runs/remake` trains them again into a scratch record (the same nets on the same kind of machine)")
+
+
 def _checkpoint(experiment: str, preset: str, row: pd.Series):
     return scratch_path(experiment, preset, row.variant, int(row.seed)) / "checkpoint.pt"
 
@@ -65,8 +72,7 @@ def measure_run(experiment: str, preset: str, row: pd.Series, cache: dict) -> di
     path = _checkpoint(experiment, preset, row)
     if not path.exists():
         raise ConfigError(f"{path} is missing: the check reads the finished nets of {experiment}/{preset} on "
-                          f"this machine; `alexnet run {experiment} --preset {preset} --seeds {int(row.seed)} "
-                          "--force` reads its finished runs back or retrains them")
+                          f"this machine; {remake(experiment, preset, [int(row.seed)])}")
     state = load_checkpoint_file(path)
     if state["epoch"] != int(row.epoch):
         raise ConfigError(f"{path} ends at epoch {state['epoch']} where the record's run ended at "
@@ -124,9 +130,10 @@ def grow_run(cfg, preset: str, rec, seeds: list[int]) -> tuple[list[int], Outcom
     done = set(zip(rec.metrics.experiment, rec.metrics.variant, rec.metrics.seed.astype(int)))
     todo = [(e, r) for e, r in _nets(found, seeds) if (e, r.variant, int(r.seed)) not in done]
     lost = sorted({(e, int(r.seed)) for e, r in todo if not _checkpoint(e, preset, r).exists()})
-    if lost:
-        print("not read, their checkpoints are not on this machine: "
-              + ", ".join(f"{e} seed {s}" for e, s in lost))
+    for e in sorted({e for e, _ in lost}):
+        seeds_lost = [s for x, s in lost if x == e]
+        print(f"not read, their checkpoints are not on this machine: {e} seed{'s' * (len(seeds_lost) > 1)} "
+              f"{', '.join(map(str, seeds_lost))}; {remake(e, preset, seeds_lost)}")
     todo = [(e, r) for e, r in todo if (e, int(r.seed)) not in lost]
     return sorted({int(r.seed) for _, r in todo}), (_measured(cfg, preset, found, todo) if todo else None)
 
